@@ -1,0 +1,164 @@
+-- 001_init: the first schema of a device or hub store.
+--
+-- Two layers live in one file:
+--  * the op log (`ops`) and the outbox: the durable history that sync exchanges;
+--  * read tables (villages, households, members, ...): the current merged state the apps query,
+--    updated in the same transaction as the ops that change them.
+-- Ids are 16-byte UUID BLOBs. Times are Unix milliseconds. Column names of the read tables equal
+-- the field names in core/src/oplog/schema.rs.
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY NOT NULL,  -- 'replica_id', 'next_seq', 'hlc', 'created_at', ...
+    value ANY
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE ops (
+    origin  INTEGER NOT NULL,  -- author replica id
+    seq     INTEGER NOT NULL,  -- author's sequence number, dense from 1
+    op_id   BLOB    NOT NULL,  -- 16-byte content address (sha256 prefix)
+    hlc     INTEGER NOT NULL,  -- packed hybrid logical clock (wall_ms << 16 | counter)
+    kind    INTEGER NOT NULL,  -- EntityKind code
+    entity  BLOB    NOT NULL,  -- entity UUID
+    field   TEXT    NOT NULL,  -- field name ('' for deletes)
+    action  INTEGER NOT NULL,  -- Action code
+    value   ANY,               -- NULL, INTEGER, TEXT or BLOB
+    deps    BLOB,              -- concatenated 16-byte op ids this op supersedes, or NULL
+    PRIMARY KEY (origin, seq)
+) STRICT, WITHOUT ROWID;
+
+-- Finds the current winner of a field (merge) and an entity's history.
+CREATE INDEX ops_by_field ON ops (entity, field, hlc, origin);
+
+-- One row per local transaction whose ops the hub has not yet acknowledged. Written in the same
+-- transaction as the ops; deleted only when the hub acknowledges `last_seq`. Never deleted for
+-- any other reason: a row that keeps failing is marked wedged and shown to the user.
+CREATE TABLE outbox (
+    id          INTEGER PRIMARY KEY,  -- local order
+    first_seq   INTEGER NOT NULL,     -- this replica's ops first_seq..=last_seq
+    last_seq    INTEGER NOT NULL,
+    label       TEXT    NOT NULL,     -- what the change was, e.g. 'household.create' (no personal data)
+    entity      BLOB,                 -- main entity touched
+    created_at  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,                 -- machine code of the last failure
+    wedged_at   INTEGER
+) STRICT;
+
+CREATE TABLE villages (
+    id               BLOB PRIMARY KEY NOT NULL,
+    state_code       INTEGER,
+    district_code    INTEGER,
+    subdistrict_code INTEGER,
+    village_code     INTEGER,
+    name             TEXT,
+    deleted          INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX villages_by_code ON villages (village_code);
+
+CREATE TABLE households (
+    id             BLOB PRIMARY KEY NOT NULL,
+    village_id     BLOB,
+    code           TEXT,     -- short printable code, e.g. 'K3M9-QXD7'
+    address        TEXT,
+    pincode        TEXT,
+    lat_e6         INTEGER,  -- microdegrees
+    lon_e6         INTEGER,
+    head_member_id BLOB,
+    created_by     BLOB,
+    created_at     INTEGER,
+    deleted        INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX households_by_village ON households (village_id);
+CREATE INDEX households_by_code ON households (code);
+
+CREATE TABLE members (
+    id            BLOB PRIMARY KEY NOT NULL,
+    household_id  BLOB,     -- the household of the most recent live membership
+    given_name    TEXT,
+    middle_name   TEXT,
+    family_name   TEXT,
+    name_latin    TEXT,
+    gender        TEXT,     -- 'M' | 'F' | 'O'
+    birth_date    TEXT,     -- 'YYYY-MM-DD' or 'YYYY'
+    mobile        TEXT,
+    relation      TEXT,
+    aadhaar_last4 TEXT,
+    aadhaar_token TEXT,     -- HMAC-SHA256 under the deployment key; never the number
+    abha_number   TEXT,
+    abha_address  TEXT,
+    created_by    BLOB,
+    created_at    INTEGER,
+    deleted       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX members_by_household ON members (household_id);
+CREATE INDEX members_by_token ON members (aadhaar_token) WHERE aadhaar_token IS NOT NULL;
+CREATE INDEX members_by_abha ON members (abha_number) WHERE abha_number IS NOT NULL;
+
+-- The add-wins set behind members.household_id: one row per live add (tag = the add op's id).
+CREATE TABLE memberships (
+    member_id    BLOB NOT NULL,
+    household_id BLOB NOT NULL,
+    tag          BLOB NOT NULL,  -- op id of the Add
+    hlc          INTEGER NOT NULL,
+    origin       INTEGER NOT NULL,
+    PRIMARY KEY (member_id, tag)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX memberships_by_household ON memberships (household_id);
+
+-- The sealed Aadhaar of a member, kept apart from the op log so it can be destroyed once ABDM
+-- has answered (NHA rule), leaving only last4 and the token on the member.
+CREATE TABLE sealed_aadhaar (
+    member_id  BLOB PRIMARY KEY NOT NULL,
+    key_id     TEXT NOT NULL,  -- fingerprint of the public key it was sealed to
+    ciphertext BLOB NOT NULL,  -- RSA-OAEP-SHA1
+    sealed_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE workers (
+    id      BLOB PRIMARY KEY NOT NULL,
+    asha_id TEXT,
+    hpr_id  TEXT,
+    name    TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE facilities (
+    id      BLOB PRIMARY KEY NOT NULL,
+    hfr_id  TEXT,
+    name    TEXT,
+    kind    TEXT,  -- 'camp' | 'facility'
+    deleted INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE consents (
+    id            BLOB PRIMARY KEY NOT NULL,
+    member_id     BLOB,
+    code          TEXT,     -- 'abha-enrollment'
+    version       TEXT,
+    language      TEXT,     -- BCP 47
+    given_by      TEXT,     -- 'self' | 'guardian'
+    guardian_name TEXT,
+    method        TEXT,     -- 'checkbox' | 'thumbprint' | 'signature' | 'verbal'
+    operator_id   BLOB,
+    given_at      INTEGER,
+    text_sha256   TEXT,     -- hex digest of the exact text shown
+    deleted       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX consents_by_member ON consents (member_id);
+
+CREATE TABLE enrollments (
+    id           BLOB PRIMARY KEY NOT NULL,
+    member_id    BLOB,
+    route        TEXT,     -- 'demo_auth' | 'aadhaar_otp' | 'link_existing'
+    state        TEXT,
+    consent_id   BLOB,
+    attempt_of   BLOB,     -- the earlier attempt this corrects
+    reason_code  TEXT,
+    abha_number  TEXT,
+    abha_address TEXT,
+    created_by   BLOB,
+    created_at   INTEGER,
+    deleted      INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX enrollments_by_member ON enrollments (member_id);
+CREATE INDEX enrollments_by_state ON enrollments (state);

@@ -1,0 +1,268 @@
+//! Domain writes: each a single [`Store::write`] that turns validated records into ops.
+//!
+//! These take the *validated* types from [`crate::model`], so nothing unvalidated and no
+//! plaintext Aadhaar number can reach the store. Only fields that have a value produce ops.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::error::{Result, StoreError};
+use super::{Change, Store};
+use crate::ids::{ConsentId, EnrollmentId, HouseholdId, MemberId, VillageId, WorkerId};
+use crate::model::{
+    EnrollmentState, Facility, NewConsent, NewEnrollment, NewMember, Relation, Village, Worker,
+};
+use crate::oplog::schema::MEMBER_HOUSEHOLD;
+use crate::oplog::{EntityKind, Value};
+
+pub use crate::model::form::NewHouseholdWithMembers;
+
+fn txt(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn id(u: &uuid::Uuid) -> Value {
+    Value::uuid(u)
+}
+
+fn member_ops(
+    c: &mut Change<'_>,
+    household: HouseholdId,
+    m: &NewMember,
+    created_by: Option<WorkerId>,
+) -> Result<()> {
+    let e = *m.id.as_uuid();
+    let mut fields: Vec<(&'static str, Value)> = vec![
+        ("given_name", txt(&m.given_name)),
+        ("gender", txt(gender_code(m.gender))),
+        ("birth_date", txt(&m.birth_date.to_string())),
+        ("relation", txt(m.relation.code())),
+        ("created_at", Value::Int(c.now_ms() as i64)),
+    ];
+    let optional = [
+        ("middle_name", m.middle_name.as_deref().map(txt)),
+        ("family_name", m.family_name.as_deref().map(txt)),
+        ("name_latin", m.name_latin.as_deref().map(txt)),
+        ("mobile", m.mobile.as_ref().map(|x| txt(x.as_str()))),
+        ("abha_number", m.abha_number.as_ref().map(|x| txt(x.as_str()))),
+        ("abha_address", m.abha_address.as_ref().map(|x| txt(&x.to_string()))),
+        ("created_by", created_by.map(|w| id(w.as_uuid()))),
+        ("aadhaar_last4", m.aadhaar.as_ref().map(|a| txt(&a.last4))),
+        ("aadhaar_token", m.aadhaar.as_ref().map(|a| txt(a.token.as_str()))),
+    ];
+    fields.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
+    c.set_all(EntityKind::Member, e, fields)?;
+    c.add(
+        EntityKind::Member,
+        e,
+        MEMBER_HOUSEHOLD,
+        id(household.as_uuid()),
+    )?;
+    if let Some(sealed) = &m.aadhaar {
+        c.tx()
+            .prepare_cached(
+                "INSERT INTO sealed_aadhaar (member_id, key_id, ciphertext, sealed_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(member_id) DO UPDATE SET key_id = excluded.key_id,
+                   ciphertext = excluded.ciphertext, sealed_at = excluded.sealed_at",
+            )?
+            .execute(params![
+                m.id.as_bytes(),
+                sealed.key_id,
+                sealed.ciphertext,
+                c.now_ms() as i64
+            ])?;
+    }
+    Ok(())
+}
+
+fn gender_code(g: crate::validate::Gender) -> &'static str {
+    use crate::validate::Gender;
+    match g {
+        Gender::Male => "M",
+        Gender::Female => "F",
+        Gender::Other => "O",
+    }
+}
+
+fn live_household(c: &Change<'_>, h: HouseholdId) -> Result<()> {
+    let deleted: Option<i64> = c
+        .tx()
+        .prepare_cached("SELECT deleted FROM households WHERE id = ?1")?
+        .query_row([h.as_bytes()], |r| r.get(0))
+        .optional()?;
+    match deleted {
+        Some(0) => Ok(()),
+        _ => Err(StoreError::NotFound {
+            entity: "household",
+            id: h.to_string(),
+        }),
+    }
+}
+
+impl Store {
+    /// Adds or updates a village (master data).
+    pub fn put_village(&self, v: &Village) -> Result<VillageId> {
+        self.write("village.put", |c| {
+            c.set_all(
+                EntityKind::Village,
+                *v.id.as_uuid(),
+                [
+                    ("state_code", Value::Int(v.lgd.state.into())),
+                    ("district_code", Value::Int(v.lgd.district.into())),
+                    ("subdistrict_code", Value::Int(v.lgd.subdistrict.into())),
+                    ("village_code", Value::Int(v.lgd.village.into())),
+                    ("name", txt(&v.name)),
+                ],
+            )?;
+            Ok(v.id)
+        })
+    }
+
+    /// Adds a worker.
+    pub fn add_worker(&self, w: &Worker) -> Result<WorkerId> {
+        self.write("worker.add", |c| {
+            c.set_all(
+                EntityKind::Worker,
+                *w.id.as_uuid(),
+                [
+                    ("asha_id", txt(&w.asha_id)),
+                    ("name", txt(&w.name)),
+                    (
+                        "hpr_id",
+                        Value::opt_text(w.hpr_id.as_ref().map(|h| h.as_str())),
+                    ),
+                ],
+            )?;
+            Ok(w.id)
+        })
+    }
+
+    /// Adds a facility or camp.
+    pub fn add_facility(&self, f: &Facility) -> Result<()> {
+        self.write("facility.add", |c| {
+            c.set_all(
+                EntityKind::Facility,
+                *f.id.as_uuid(),
+                [
+                    ("hfr_id", txt(f.hfr_id.as_str())),
+                    ("name", txt(&f.name)),
+                    ("kind", txt(f.kind.code())),
+                ],
+            )
+        })
+    }
+
+    /// Creates a household with its members in one atomic change. The member whose relation is
+    /// `head` becomes the head of household.
+    pub fn create_household(&self, new: &NewHouseholdWithMembers) -> Result<HouseholdId> {
+        let h = &new.household;
+        self.write("household.create", |c| {
+            let e = *h.id.as_uuid();
+            c.describe(e);
+            let head = new.members.iter().find(|m| m.relation == Relation::Head);
+            let mut fields = vec![
+                ("village_id", id(h.village_id.as_uuid())),
+                ("code", txt(&h.code.to_string())),
+                ("address", txt(&h.address)),
+                ("created_at", Value::Int(c.now_ms() as i64)),
+            ];
+            if let Some(p) = &h.pincode {
+                fields.push(("pincode", txt(p.as_str())));
+            }
+            if let Some(g) = h.gps {
+                fields.push(("lat_e6", Value::Int(g.lat_e6)));
+                fields.push(("lon_e6", Value::Int(g.lon_e6)));
+            }
+            if let Some(m) = head {
+                fields.push(("head_member_id", id(m.id.as_uuid())));
+            }
+            if let Some(w) = new.created_by {
+                fields.push(("created_by", id(w.as_uuid())));
+            }
+            c.set_all(EntityKind::Household, e, fields)?;
+            for m in &new.members {
+                member_ops(c, h.id, m, new.created_by)?;
+            }
+            Ok(h.id)
+        })
+    }
+
+    /// Adds a member to an existing household.
+    pub fn add_member(
+        &self,
+        household: HouseholdId,
+        m: &NewMember,
+        created_by: Option<WorkerId>,
+    ) -> Result<MemberId> {
+        self.write("member.add", |c| {
+            live_household(c, household)?;
+            c.describe(*m.id.as_uuid());
+            member_ops(c, household, m, created_by)?;
+            if m.relation == Relation::Head {
+                c.set(
+                    EntityKind::Household,
+                    *household.as_uuid(),
+                    "head_member_id",
+                    id(m.id.as_uuid()),
+                )?;
+            }
+            Ok(m.id)
+        })
+    }
+
+    /// Tombstones a household. Its members stay (they may be moved elsewhere).
+    pub fn delete_household(&self, household: HouseholdId) -> Result<()> {
+        self.write("household.delete", |c| {
+            live_household(c, household)?;
+            c.delete(EntityKind::Household, *household.as_uuid())
+        })
+    }
+
+    /// Records a consent.
+    pub fn record_consent(&self, k: &NewConsent) -> Result<ConsentId> {
+        self.write("consent.record", |c| {
+            c.set_all(
+                EntityKind::Consent,
+                *k.id.as_uuid(),
+                [
+                    ("member_id", id(k.member_id.as_uuid())),
+                    ("code", txt(crate::model::consent::ABHA_ENROLLMENT)),
+                    ("version", txt(&k.version)),
+                    ("language", txt(&k.language)),
+                    ("given_by", txt(k.given_by.code())),
+                    ("guardian_name", Value::opt_text(k.guardian_name.clone())),
+                    ("method", txt(k.method.code())),
+                    ("operator_id", id(k.operator_id.as_uuid())),
+                    ("given_at", Value::Int(c.now_ms() as i64)),
+                    ("text_sha256", txt(&k.text_sha256)),
+                ],
+            )?;
+            Ok(k.id)
+        })
+    }
+
+    /// Queues a request to create or link an ABHA.
+    pub fn request_enrollment(
+        &self,
+        r: &NewEnrollment,
+        created_by: Option<WorkerId>,
+    ) -> Result<EnrollmentId> {
+        self.write("enrollment.request", |c| {
+            let mut fields = vec![
+                ("member_id", id(r.member_id.as_uuid())),
+                ("route", txt(r.route.code())),
+                ("state", txt(EnrollmentState::Queued.code())),
+                ("consent_id", id(r.consent_id.as_uuid())),
+                ("created_at", Value::Int(c.now_ms() as i64)),
+            ];
+            if let Some(a) = r.attempt_of {
+                fields.push(("attempt_of", id(a.as_uuid())));
+            }
+            if let Some(w) = created_by {
+                fields.push(("created_by", id(w.as_uuid())));
+            }
+            c.set_all(EntityKind::Enrollment, *r.id.as_uuid(), fields)?;
+            Ok(r.id)
+        })
+    }
+}

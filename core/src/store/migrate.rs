@@ -1,0 +1,110 @@
+//! Numbered schema migrations.
+//!
+//! Each migration is a SQL file in `core/migrations/`, applied in order. The schema version is
+//! SQLite's `PRAGMA user_version`. Every step v→v+1 runs inside one `BEGIN IMMEDIATE`
+//! transaction together with the version bump, so a crash leaves either the old or the new
+//! schema, never a half-applied one. A file whose version is newer than this code is refused and
+//! left untouched. Migrations may add and reshape, but must never delete unsynced data (ops,
+//! outbox rows): see `core/migrations/NOTES.md`.
+
+use rusqlite::Connection;
+
+use super::error::{Result, StoreError};
+
+/// The migrations, index 0 is version 1.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/001_init.sql")];
+
+/// The schema version this code writes.
+pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Reads the file's schema version.
+pub(crate) fn current_version(conn: &Connection) -> Result<u32> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    u32::try_from(v).map_err(|_| StoreError::InvalidData("user_version"))
+}
+
+/// Refuses files newer than this code. Must run before anything writes to the file.
+pub(crate) fn check_version(conn: &Connection) -> Result<u32> {
+    let found = current_version(conn)?;
+    if found > LATEST_VERSION {
+        return Err(StoreError::IncompatibleVersion {
+            found,
+            supported: LATEST_VERSION,
+        });
+    }
+    Ok(found)
+}
+
+/// Brings the schema to [`LATEST_VERSION`], one transaction per step. `init` runs inside the
+/// transaction that creates version 1 (to seed `meta`).
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    init: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut init = Some(init);
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Re-read inside the lock: another process may have migrated meanwhile.
+        let v = check_version(&tx)?;
+        if v == LATEST_VERSION {
+            return Ok(());
+        }
+        let sql = MIGRATIONS[v as usize];
+        tx.execute_batch(sql)?;
+        if v == 0
+            && let Some(f) = init.take()
+        {
+            f(&tx)?;
+        }
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+        tracing::info!(from = v, to = v + 1, "store schema migrated");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn test_migrations_apply_in_order_and_are_idempotent() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c, |_| Ok(())).unwrap();
+        assert_eq!(current_version(&c).unwrap(), LATEST_VERSION);
+        migrate(&mut c, |_| panic!("init must run only on creation")).unwrap();
+        let n: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn test_newer_schema_is_refused() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.pragma_update(None, "user_version", LATEST_VERSION + 1)
+            .unwrap();
+        let err = migrate(&mut c, |_| Ok(())).unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::IncompatibleVersion { found, supported }
+                if found == LATEST_VERSION + 1 && supported == LATEST_VERSION
+        ));
+    }
+
+    #[test]
+    fn test_failed_step_rolls_back_whole_step() {
+        let mut c = Connection::open_in_memory().unwrap();
+        let err = migrate(&mut c, |_| Err(StoreError::InvalidData("boom"))).unwrap_err();
+        assert!(matches!(err, StoreError::InvalidData("boom")));
+        assert_eq!(current_version(&c).unwrap(), 0);
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "no table of the failed step may remain");
+    }
+}

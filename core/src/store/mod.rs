@@ -1,0 +1,154 @@
+//! The encrypted SQLite store of one device or hub.
+//!
+//! One SQLCipher file per device, in WAL mode with `synchronous=FULL`: a write that returned is
+//! on disk, also across power loss. One writer connection makes every change (through
+//! [`Store::write`], which records ops, read-table updates and an outbox row in one transaction);
+//! a separate read-only connection serves queries, so lists stay responsive while a sync writes.
+//! See [`open`] for how a wrong key, a damaged file and a newer file are handled without losing
+//! data, and [`migrate`] for schema versions.
+
+mod change;
+mod commands;
+pub mod error;
+mod materialize;
+mod meta;
+pub mod migrate;
+mod open;
+mod queries;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{Connection, TransactionBehavior};
+
+pub use change::Change;
+pub use commands::NewHouseholdWithMembers;
+pub use error::{Result, StoreError};
+pub use open::StoreKey;
+pub use queries::{HouseholdDetail, HouseholdSummary, OutboxEntry, PendingCounts};
+
+use crate::ids::ReplicaId;
+use crate::oplog::{Clock, SystemClock};
+
+/// Options for [`Store::open_with`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Wall clock for op timestamps (the system clock corrected by the hub offset).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock::new()),
+        }
+    }
+}
+
+/// An open store. Cheap to share behind an `Arc`; methods take `&self`.
+#[derive(Debug)]
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    clock: Arc<dyn Clock>,
+    replica: ReplicaId,
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path` with `key` and the system clock.
+    pub fn open(path: impl AsRef<Path>, key: &StoreKey) -> Result<Self> {
+        Self::open_with(path, key, StoreOptions::default())
+    }
+
+    /// Opens (or creates) the store at `path`.
+    ///
+    /// Errors: [`StoreError::WrongKey`] (nothing touched), [`StoreError::IncompatibleVersion`]
+    /// (nothing touched), [`StoreError::Corrupt`] (file moved aside, not deleted).
+    pub fn open_with(path: impl AsRef<Path>, key: &StoreKey, opts: StoreOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = open::open_keyed(&path, key, false)?;
+        migrate::check_version(&writer)?;
+        open::configure(&writer, true)?;
+        let now = opts.clock.now_ms();
+        migrate::migrate(&mut writer, |tx| meta::init(tx, now))?;
+        if open::verify_key(&path, key) != open::KeyCheck::Verified {
+            open::write_keycheck(&path, key)?;
+        }
+        writer.set_prepared_statement_cache_capacity(64);
+        let replica = meta::load(&writer)?.replica;
+        let reader = open::open_keyed(&path, key, true)?;
+        open::configure(&reader, false)?;
+        reader.set_prepared_statement_cache_capacity(64);
+        tracing::info!(%replica, "store opened");
+        Ok(Self {
+            path,
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            clock: opts.clock,
+            replica,
+        })
+    }
+
+    /// This file's replica id.
+    pub fn replica_id(&self) -> ReplicaId {
+        self.replica
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The clock the store stamps ops with.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-written transaction behind
+        // (rusqlite rolls back on drop), so the connection is safe to reuse.
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` as one local change: its ops, read-table updates and outbox row commit together
+    /// or not at all. `label` names the change in the outbox (no personal data).
+    pub fn write<T>(
+        &self,
+        label: &'static str,
+        f: impl FnOnce(&mut Change<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = Self::lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut change = Change::begin(tx, self.clock.now_ms())?;
+        let out = f(&mut change)?;
+        change.commit(label)?;
+        Ok(out)
+    }
+
+    /// Runs read-only queries on the reader connection (sees the last committed state).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = Self::lock(&self.reader);
+        f(&conn)
+    }
+
+    /// Runs SQLite's full integrity check; an empty list means the file is sound.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let conn = Self::lock(&self.writer);
+        let mut st = conn.prepare("PRAGMA integrity_check")?;
+        let rows: Vec<String> = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
+    /// Closes both connections, checkpointing the WAL into the main file.
+    pub fn close(self) -> Result<()> {
+        let Self { writer, reader, .. } = self;
+        let reader = reader.into_inner().unwrap_or_else(|p| p.into_inner());
+        reader.close().map_err(|(_, e)| e)?;
+        let writer = writer.into_inner().unwrap_or_else(|p| p.into_inner());
+        writer.close().map_err(|(_, e)| e)?;
+        Ok(())
+    }
+}
