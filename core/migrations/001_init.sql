@@ -1,7 +1,7 @@
 -- 001_init: the first schema of a device or hub store.
 --
 -- Two layers live in one file:
---  * the op log (`ops`) and the outbox: the durable history that sync exchanges;
+--  * the op log (`changes`) and the outbox: the durable history that sync exchanges;
 --  * read tables (villages, households, members, ...): the current merged state the apps query,
 --    updated in the same transaction as the ops that change them.
 -- Ids are 16-byte UUID BLOBs. Times are Unix milliseconds. Column names of the read tables equal
@@ -12,24 +12,39 @@ CREATE TABLE meta (
     value ANY
 ) STRICT, WITHOUT ROWID;
 
-CREATE TABLE ops (
-    origin  INTEGER NOT NULL,  -- author replica id
-    seq     INTEGER NOT NULL,  -- author's sequence number, dense from 1
-    op_id   BLOB    NOT NULL,  -- 16-byte content address (sha256 prefix)
-    hlc     INTEGER NOT NULL,  -- packed hybrid logical clock (wall_ms << 16 | counter)
-    kind    INTEGER NOT NULL,  -- EntityKind code
-    entity  BLOB    NOT NULL,  -- entity UUID
-    field   TEXT    NOT NULL,  -- field name ('' for deletes)
-    action  INTEGER NOT NULL,  -- Action code
-    value   ANY,               -- NULL, INTEGER, TEXT or BLOB
-    deps    BLOB,              -- concatenated 16-byte op ids this op supersedes, or NULL
-    PRIMARY KEY (origin, seq)
+-- The op log, one row per change set: the ops of one transaction of one replica, which share a
+-- hybrid logical timestamp and take consecutive sequence numbers first_seq..=last_seq.
+CREATE TABLE changes (
+    origin      INTEGER NOT NULL,  -- author replica id
+    first_seq   INTEGER NOT NULL,  -- author's sequence number of the first op (dense from 1)
+    last_seq    INTEGER NOT NULL,
+    hlc         INTEGER NOT NULL,  -- packed hybrid logical clock (wall_ms << 16 | counter)
+    ops         BLOB    NOT NULL,  -- postcard-encoded ops (core/src/oplog/changeset.rs)
+    digest      BLOB    NOT NULL,  -- 16-byte digest of the op ids: identity and integrity
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (origin, first_seq)
 ) STRICT, WITHOUT ROWID;
 
--- Finds the current winner of a field (merge) and an entity's history.
-CREATE INDEX ops_by_field ON ops (entity, field, hlc, origin);
+-- Merge metadata per entity (core/src/oplog/merge.rs): per-field stamps, identity heads, set tags,
+-- tombstone. The read tables below are derived from the ops through it.
+CREATE TABLE entity_state (
+    entity BLOB PRIMARY KEY NOT NULL,
+    kind   INTEGER NOT NULL,
+    state  BLOB NOT NULL  -- postcard-encoded EntityState
+) STRICT, WITHOUT ROWID;
 
--- One row per local transaction whose ops the hub has not yet acknowledged. Written in the same
+-- Identity fields whose concurrent writes disagree: one row per (entity, field) until a later
+-- write that saw all candidates settles it. Derived from the ops, so every replica agrees.
+CREATE TABLE conflicts (
+    entity      BLOB    NOT NULL,
+    kind        INTEGER NOT NULL,
+    field       TEXT    NOT NULL,
+    candidates  BLOB    NOT NULL,  -- postcard-encoded heads (op id, stamp, value)
+    detected_at INTEGER NOT NULL,
+    PRIMARY KEY (entity, field)
+) STRICT, WITHOUT ROWID;
+
+-- One row per local change set the hub has not yet acknowledged. Written in the same
 -- transaction as the ops; deleted only when the hub acknowledges `last_seq`. Never deleted for
 -- any other reason: a row that keeps failing is marked wedged and shown to the user.
 CREATE TABLE outbox (
@@ -73,7 +88,7 @@ CREATE INDEX households_by_code ON households (code);
 
 CREATE TABLE members (
     id            BLOB PRIMARY KEY NOT NULL,
-    household_id  BLOB,     -- the household of the most recent live membership
+    household_id  BLOB,     -- household of the latest live membership (entity_state holds the set)
     given_name    TEXT,
     middle_name   TEXT,
     family_name   TEXT,
@@ -93,17 +108,6 @@ CREATE TABLE members (
 CREATE INDEX members_by_household ON members (household_id);
 CREATE INDEX members_by_token ON members (aadhaar_token) WHERE aadhaar_token IS NOT NULL;
 CREATE INDEX members_by_abha ON members (abha_number) WHERE abha_number IS NOT NULL;
-
--- The add-wins set behind members.household_id: one row per live add (tag = the add op's id).
-CREATE TABLE memberships (
-    member_id    BLOB NOT NULL,
-    household_id BLOB NOT NULL,
-    tag          BLOB NOT NULL,  -- op id of the Add
-    hlc          INTEGER NOT NULL,
-    origin       INTEGER NOT NULL,
-    PRIMARY KEY (member_id, tag)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX memberships_by_household ON memberships (household_id);
 
 -- The sealed Aadhaar of a member, kept apart from the op log so it can be destroyed once ABDM
 -- has answered (NHA rule), leaving only last4 and the token on the member.

@@ -16,10 +16,10 @@ use std::fmt;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
-use rsa::{Oaep, RsaPublicKey};
+use openssl::encrypt::Encrypter;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{Id, PKey, Public};
+use openssl::rsa::{Padding, Rsa};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -36,7 +36,7 @@ pub enum SealError {
     #[error("sealing key is too short ({bits} bits; at least 2048 required)")]
     KeyTooShort {
         /// Modulus size.
-        bits: usize,
+        bits: u32,
     },
     /// The token key must be 32 bytes (64 hex digits).
     #[error("token key must be 32 bytes")]
@@ -44,29 +44,35 @@ pub enum SealError {
     /// The plaintext does not look like a validated Aadhaar number.
     #[error("input is not a 12-digit Aadhaar number")]
     NotAadhaar,
+    /// No sealing key is configured, so an Aadhaar number cannot be accepted.
+    #[error("no sealing key is configured")]
+    NoSealingKey,
     /// The RSA operation failed.
     #[error("encryption failed")]
     Encrypt,
 }
 
 /// An RSA public key that Aadhaar numbers (and OTPs, mobiles) are sealed to.
+///
+/// RSA runs in the OpenSSL that SQLCipher already links (pure-Rust RSA was measured 9x slower
+/// per seal; see `docs/adr/0002-rsa-oaep-openssl.md`).
 #[derive(Clone)]
 pub struct SealingKey {
-    key: RsaPublicKey,
+    key: PKey<Public>,
     id: String,
 }
 
 impl fmt::Debug for SealingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SealingKey({}, {} bits)", self.id, self.key.size() * 8)
+        write!(f, "SealingKey({}, {} bits)", self.id, self.key.bits())
     }
 }
 
 impl SealingKey {
     /// From SubjectPublicKeyInfo DER (what ABDM's certificate endpoint returns, base64-decoded).
     pub fn from_spki_der(der: &[u8]) -> Result<Self, SealError> {
-        let key = RsaPublicKey::from_public_key_der(der).map_err(|_| SealError::BadPublicKey)?;
-        Self::new(key, der)
+        let key = PKey::public_key_from_der(der).map_err(|_| SealError::BadPublicKey)?;
+        Self::new(key)
     }
 
     /// From base64 DER without PEM armour, as ABDM sends `publicKey`.
@@ -80,14 +86,12 @@ impl SealingKey {
 
     /// From PEM: `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS#1).
     pub fn from_pem(pem: &str) -> Result<Self, SealError> {
-        let key = RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+        let key = PKey::public_key_from_pem(pem.as_bytes())
+            .or_else(|_| {
+                Rsa::public_key_from_pem_pkcs1(pem.as_bytes()).and_then(PKey::from_rsa)
+            })
             .map_err(|_| SealError::BadPublicKey)?;
-        use rsa::pkcs8::EncodePublicKey;
-        let der = key
-            .to_public_key_der()
-            .map_err(|_| SealError::BadPublicKey)?;
-        Self::new(key, der.as_bytes())
+        Self::new(key)
     }
 
     /// From PEM or bare base64 DER, whichever `text` is.
@@ -99,12 +103,18 @@ impl SealingKey {
         }
     }
 
-    fn new(key: RsaPublicKey, spki_der: &[u8]) -> Result<Self, SealError> {
-        let bits = key.size() * 8;
+    fn new(key: PKey<Public>) -> Result<Self, SealError> {
+        if key.id() != Id::RSA {
+            return Err(SealError::BadPublicKey);
+        }
+        let bits = key.bits();
         if bits < 2048 {
             return Err(SealError::KeyTooShort { bits });
         }
-        let digest = Sha256::digest(spki_der);
+        let der = key
+            .public_key_to_der()
+            .map_err(|_| SealError::BadPublicKey)?;
+        let digest = Sha256::digest(&der);
         Ok(Self {
             key,
             id: hex::encode(&digest[..8]),
@@ -117,12 +127,20 @@ impl SealingKey {
         &self.id
     }
 
-    /// Encrypts `plaintext` with RSA-OAEP, SHA-1 digest and SHA-1 MGF1.
+    /// Encrypts `plaintext` with RSA-OAEP, SHA-1 digest and SHA-1 MGF1, set explicitly rather
+    /// than left to a library default.
     pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
-        let mut rng = rand::thread_rng();
-        self.key
-            .encrypt(&mut rng, Oaep::new::<sha1::Sha1>(), plaintext)
-            .map_err(|_| SealError::Encrypt)
+        let run = || -> Result<Vec<u8>, openssl::error::ErrorStack> {
+            let mut enc = Encrypter::new(&self.key)?;
+            enc.set_rsa_padding(Padding::PKCS1_OAEP)?;
+            enc.set_rsa_oaep_md(MessageDigest::sha1())?;
+            enc.set_rsa_mgf1_md(MessageDigest::sha1())?;
+            let mut out = vec![0; enc.encrypt_len(plaintext)?];
+            let n = enc.encrypt(plaintext, &mut out)?;
+            out.truncate(n);
+            Ok(out)
+        };
+        run().map_err(|_| SealError::Encrypt)
     }
 }
 
@@ -260,8 +278,10 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use rsa::pkcs8::EncodePublicKey;
-    use rsa::{Pkcs1v15Encrypt, RsaPrivateKey};
+    use rsa::{Oaep, Pkcs1v15Encrypt, RsaPrivateKey};
 
+    /// The private half parsed by the pure-Rust `rsa` crate: an implementation independent of
+    /// the OpenSSL that sealed.
     fn keypair() -> (RsaPrivateKey, SealingKey) {
         let pem = include_str!("../../fixtures/demo-sealing/private.pem");
         use rsa::pkcs8::DecodePrivateKey;

@@ -43,7 +43,8 @@ fn test_household_with_members_commits_ops_and_one_outbox_row_together() {
         .unwrap();
     assert_eq!(ops.len() as u64, last.last_seq - last.first_seq + 1);
     assert_eq!(after.ops - before.ops, ops.len() as u64);
-    assert!(ops.windows(2).all(|w| w[0].seq + 1 == w[1].seq && w[0].hlc < w[1].hlc));
+    assert!(ops.windows(2).all(|w| w[0].seq + 1 == w[1].seq && w[0].op_stamp() < w[1].op_stamp()));
+    assert!(ops.iter().all(|o| o.hlc == ops[0].hlc), "one timestamp per change set");
     assert_eq!(
         ops.iter()
             .filter(|o| o.kind == EntityKind::Member && o.action == Action::Add)
@@ -121,7 +122,10 @@ fn test_sequence_numbers_continue_across_reopen_and_processes() {
     for (i, op) in ops.iter().enumerate() {
         assert_eq!(op.seq, i as u64 + 1, "dense sequence, no gaps or repeats");
     }
-    assert!(ops.windows(2).all(|w| w[0].hlc < w[1].hlc));
+    assert!(ops.windows(2).all(|w| w[0].op_stamp() < w[1].op_stamp()));
+    let sets = c.changes_from(replica, 0, 100).unwrap();
+    assert_eq!(sets.len(), 5);
+    assert!(sets.windows(2).all(|w| w[0].hlc < w[1].hlc), "each change set ticks the clock");
     let outbox = c.outbox(100).unwrap();
     assert_eq!(outbox.len(), 5);
     assert!(outbox.windows(2).all(|w| w[0].last_seq + 1 == w[1].first_seq));

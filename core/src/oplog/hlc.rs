@@ -13,8 +13,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::ReplicaId;
-
 /// Where the wall time comes from. Injected so tests control time and so the device can apply
 /// the offset the hub reports at sync.
 pub trait Clock: Send + Sync + fmt::Debug {
@@ -150,15 +148,6 @@ impl fmt::Debug for Hlc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Hlc({}.{})", self.wall_ms, self.counter)
     }
-}
-
-/// A timestamp with its node: the total order used by last-writer-wins.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-pub struct Stamp {
-    /// The hybrid logical time.
-    pub hlc: Hlc,
-    /// The replica that made it; breaks ties.
-    pub node: ReplicaId,
 }
 
 /// The clock state of one replica: the last timestamp issued or observed.

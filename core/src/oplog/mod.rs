@@ -11,7 +11,9 @@
 //! explicit conflicts) is declared in [`schema`]; the store stores ops and the read tables in one
 //! transaction.
 
+pub mod changeset;
 pub mod hlc;
+pub mod merge;
 pub mod schema;
 
 use std::fmt;
@@ -20,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub use hlc::{Clock, Hlc, HlcState, ManualClock, Stamp, SystemClock};
+pub use changeset::{ChangeOp, ChangeSet, ChangeSetError};
+pub use hlc::{Clock, Hlc, HlcState, ManualClock, SystemClock};
+pub use merge::{EntityState, OpStamp};
 
 use crate::ids::ReplicaId;
 
@@ -177,6 +181,15 @@ impl fmt::Debug for Value {
 }
 
 impl Value {
+    /// A total order over values (by type, then content), for deterministic tie-breaks.
+    pub fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Self::Int(a), Self::Int(b)) => a.cmp(b),
+            (Self::Text(a), Self::Text(b)) => a.cmp(b),
+            (Self::Bytes(a), Self::Bytes(b)) => a.cmp(b),
+            _ => self.tag().cmp(&other.tag()),
+        }
+    }
     /// Text, or Null for `None`.
     pub fn opt_text<S: Into<String>>(v: Option<S>) -> Self {
         v.map_or(Self::Null, |s| Self::Text(s.into()))
@@ -227,14 +240,6 @@ pub struct Op {
 }
 
 impl Op {
-    /// The stamp used for last-writer-wins.
-    pub fn stamp(&self) -> Stamp {
-        Stamp {
-            hlc: self.hlc,
-            node: self.origin,
-        }
-    }
-
     /// The content address of an op with these contents.
     #[allow(clippy::too_many_arguments)]
     pub fn compute_id(

@@ -205,6 +205,14 @@ pub fn entity(kind: EntityKind) -> &'static EntitySpec {
     &SPECS[kind.code() as usize - 1]
 }
 
+/// The read-table column holding the current element of a set-valued field.
+pub fn set_column(kind: EntityKind, field: &str) -> Option<&'static str> {
+    match (kind, field) {
+        (EntityKind::Member, MEMBER_HOUSEHOLD) => Some("household_id"),
+        _ => None,
+    }
+}
+
 /// The spec of one field, if `kind` has it.
 pub fn field(kind: EntityKind, name: &str) -> Option<&'static FieldSpec> {
     entity(kind).field(name)

@@ -1,50 +1,47 @@
-//! One local write: the ops it makes, the read tables it updates, and its outbox row, all in one
+//! One local write: its change set, the read tables it updates, and its outbox row, all in one
 //! SQLite transaction.
 //!
 //! [`Store::write`](super::Store::write) opens a `BEGIN IMMEDIATE` transaction and hands the
-//! closure a [`Change`]. Each `set`/`add`/`delete` becomes an op stamped with the next sequence
-//! number of this replica and a fresh hybrid logical timestamp. When the closure returns, the ops
-//! are stored, the read tables are updated through the same merge code remote ops use, one outbox
-//! row covering the ops' sequence range is added, and the replica's counters are saved: then the
-//! transaction commits. If anything fails, nothing of it is visible, ops and outbox included.
-//! There is no way to change a read table without an op and an outbox row.
+//! closure a [`Change`]. Each `set`/`add`/`remove`/`delete` records an op. When the closure
+//! returns, the ops get this replica's next sequence numbers and one fresh hybrid logical
+//! timestamp; identity writes and removes name what they replace (`deps`) from the merge state as
+//! it stands; the ops are merged into the read tables by the same code remote ops go through; the
+//! change set, one outbox row covering its sequence range and the replica's counters are stored;
+//! then the transaction commits. If anything fails nothing is visible: no op, no row, no outbox
+//! entry. There is no way to change a read table without an op and an outbox row.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 use uuid::Uuid;
 
 use super::error::{Result, StoreError};
-use super::{materialize, meta};
+use super::materialize::Batch;
+use super::meta;
 use crate::ids::ReplicaId;
+use crate::oplog::merge::{identity_heads, set_tags};
 use crate::oplog::schema::{self, MergeRule};
-use crate::oplog::{Action, EntityKind, HlcState, Op, OpId, Value, encode_deps};
+use crate::oplog::{Action, ChangeOp, ChangeSet, EntityKind, HlcState, Op, Value};
 
 /// A local write in progress. See the module docs.
 #[derive(Debug)]
 pub struct Change<'c> {
     tx: Transaction<'c>,
-    replica: ReplicaId,
-    hlc: HlcState,
     now_ms: u64,
-    next_seq: u64,
-    ops: Vec<Op>,
+    ops: Vec<ChangeOp>,
     main_entity: Option<Uuid>,
 }
 
 impl<'c> Change<'c> {
-    pub(super) fn begin(tx: Transaction<'c>, now_ms: u64) -> Result<Self> {
-        let m = meta::load(&tx)?;
-        Ok(Self {
+    pub(super) fn begin(tx: Transaction<'c>, now_ms: u64) -> Self {
+        Self {
             tx,
-            replica: m.replica,
-            hlc: HlcState::resume(m.hlc),
             now_ms,
-            next_seq: m.next_seq,
             ops: Vec::new(),
             main_entity: None,
-        })
+        }
     }
 
-    /// The transaction, for side tables that are not replicated as ops (sealed Aadhaar).
+    /// The transaction, for side tables that are not replicated as ops (sealed Aadhaar), and for
+    /// reads that must see this transaction.
     pub fn tx(&self) -> &Transaction<'c> {
         &self.tx
     }
@@ -54,43 +51,47 @@ impl<'c> Change<'c> {
         self.now_ms
     }
 
-    /// This store's replica id.
-    pub fn replica(&self) -> ReplicaId {
-        self.replica
+    fn check(
+        kind: EntityKind,
+        field: &str,
+        value: &Value,
+        set_valued: bool,
+    ) -> Result<&'static str> {
+        let spec = schema::field(kind, field).ok_or(StoreError::InvalidData("unknown field"))?;
+        if !spec.ty.admits(value) {
+            return Err(StoreError::InvalidData("value type"));
+        }
+        if (spec.rule == MergeRule::AddWinsSet) != set_valued {
+            return Err(StoreError::InvalidData("action does not suit the field"));
+        }
+        Ok(spec.name)
+    }
+
+    fn push(&mut self, kind: EntityKind, entity: Uuid, field: &str, action: Action, value: Value) {
+        self.main_entity.get_or_insert(entity);
+        self.ops.push(ChangeOp {
+            kind,
+            entity,
+            field: field.to_owned(),
+            action,
+            value,
+            deps: Vec::new(),
+        });
     }
 
     /// Assigns a field.
-    pub fn set(
-        &mut self,
-        kind: EntityKind,
-        entity: Uuid,
-        field: &'static str,
-        value: Value,
-    ) -> Result<()> {
-        let spec = schema::field(kind, field).ok_or(StoreError::InvalidData("unknown field"))?;
-        if !spec.ty.admits(&value) {
-            return Err(StoreError::InvalidData("value type"));
-        }
-        if spec.rule == MergeRule::AddWinsSet {
-            return Err(StoreError::InvalidData("set-valued field needs add/remove"));
-        }
-        // An identity write names the value it replaces, so a concurrent different write can be
-        // told apart from a correction.
-        let deps = if spec.rule == MergeRule::Identity {
-            self.current_winner(entity, field)?.into_iter().collect()
-        } else {
-            Vec::new()
-        };
-        self.push(kind, entity, field, Action::Set, value, deps);
+    pub fn set(&mut self, kind: EntityKind, entity: Uuid, field: &str, value: Value) -> Result<()> {
+        let name = Self::check(kind, field, &value, false)?;
+        self.push(kind, entity, name, Action::Set, value);
         Ok(())
     }
 
     /// Assigns several fields of one entity.
-    pub fn set_all(
+    pub fn set_all<'f>(
         &mut self,
         kind: EntityKind,
         entity: Uuid,
-        fields: impl IntoIterator<Item = (&'static str, Value)>,
+        fields: impl IntoIterator<Item = (&'f str, Value)>,
     ) -> Result<()> {
         for (f, v) in fields {
             self.set(kind, entity, f, v)?;
@@ -99,24 +100,31 @@ impl<'c> Change<'c> {
     }
 
     /// Adds an element to a set-valued field (household membership).
-    pub fn add(
+    pub fn add(&mut self, kind: EntityKind, entity: Uuid, field: &str, element: Value) -> Result<()> {
+        let name = Self::check(kind, field, &element, true)?;
+        if !matches!(element, Value::Bytes(_)) {
+            return Err(StoreError::InvalidData("set element"));
+        }
+        self.push(kind, entity, name, Action::Add, element);
+        Ok(())
+    }
+
+    /// Removes an element from a set-valued field: every add of it this replica has seen.
+    pub fn remove(
         &mut self,
         kind: EntityKind,
         entity: Uuid,
-        field: &'static str,
+        field: &str,
         element: Value,
     ) -> Result<()> {
-        let spec = schema::field(kind, field).ok_or(StoreError::InvalidData("unknown field"))?;
-        if spec.rule != MergeRule::AddWinsSet || !spec.ty.admits(&element) {
-            return Err(StoreError::InvalidData("add on a non-set field"));
-        }
-        self.push(kind, entity, field, Action::Add, element, Vec::new());
+        let name = Self::check(kind, field, &element, true)?;
+        self.push(kind, entity, name, Action::Remove, element);
         Ok(())
     }
 
     /// Tombstones an entity. Deleted entities never come back, whatever stale replicas send.
     pub fn delete(&mut self, kind: EntityKind, entity: Uuid) -> Result<()> {
-        self.push(kind, entity, "", Action::Delete, Value::Null, Vec::new());
+        self.push(kind, entity, "", Action::Delete, Value::Null);
         Ok(())
     }
 
@@ -125,122 +133,94 @@ impl<'c> Change<'c> {
         self.main_entity = Some(entity);
     }
 
-    /// The ops recorded so far.
-    pub fn ops(&self) -> &[Op] {
-        &self.ops
-    }
-
-    fn push(
-        &mut self,
-        kind: EntityKind,
-        entity: Uuid,
-        field: &str,
-        action: Action,
-        value: Value,
-        deps: Vec<OpId>,
-    ) {
-        let hlc = self.hlc.tick(self.now_ms);
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let id = Op::compute_id(
-            self.replica,
-            seq,
-            hlc,
-            kind,
-            &entity,
-            field,
-            action,
-            &value,
-            &deps,
-        );
-        self.main_entity.get_or_insert(entity);
-        self.ops.push(Op {
-            id,
-            origin: self.replica,
-            seq,
-            hlc,
-            kind,
-            entity,
-            field: field.to_owned(),
-            action,
-            value,
-            deps,
-        });
-    }
-
-    /// The op id of the current winning value of a field, if any (own pending ops included).
-    fn current_winner(&self, entity: Uuid, field: &str) -> Result<Option<OpId>> {
-        if let Some(op) = self
-            .ops
-            .iter()
-            .rev()
-            .find(|o| o.entity == entity && o.field == field)
-        {
-            return Ok(Some(op.id));
-        }
-        let id: Option<Vec<u8>> = self
-            .tx
-            .prepare_cached(
-                "SELECT op_id FROM ops WHERE entity = ?1 AND field = ?2 AND action = 1
-                 ORDER BY hlc DESC, origin DESC LIMIT 1",
-            )?
-            .query_row(params![entity.as_bytes(), field], |r| r.get(0))
-            .optional()?;
-        Ok(id.and_then(|b| OpId::from_slice(&b)))
-    }
-
-    /// Stores the ops, updates the read tables, adds the outbox row and commits.
+    /// Stores the change set, updates the read tables, adds the outbox row and commits.
+    /// Returns the number of ops.
     pub(super) fn commit(self, label: &'static str) -> Result<usize> {
         let Self {
             tx,
-            replica,
-            hlc,
             now_ms,
-            next_seq,
-            ops,
+            mut ops,
             main_entity,
         } = self;
         if ops.is_empty() {
             tx.commit()?;
             return Ok(0);
         }
+        let m = meta::load(&tx)?;
+        let replica: ReplicaId = m.replica;
+        let mut clock = HlcState::resume(m.hlc);
+        let hlc = clock.tick(now_ms);
+        let first_seq = m.next_seq;
         {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO ops (origin, seq, op_id, hlc, kind, entity, field, action, value, deps)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for op in &ops {
-                ins.execute(params![
-                    op.origin.as_i64(),
-                    op.seq as i64,
-                    op.id.as_bytes(),
-                    op.hlc.to_i64(),
-                    op.kind.code(),
-                    op.entity.as_bytes(),
-                    op.field,
-                    op.action.code(),
-                    materialize::SqlValue(&op.value),
-                    (!op.deps.is_empty()).then(|| encode_deps(&op.deps)),
-                ])?;
+            let mut batch = Batch::new(&tx, now_ms);
+            for (i, o) in ops.iter_mut().enumerate() {
+                // Name what this write replaces, as this replica sees it right now.
+                o.deps = match o.action {
+                    Action::Set if is_identity(o.kind, &o.field) => {
+                        identity_heads(batch.state(o.kind, o.entity)?, &o.field)
+                    }
+                    Action::Remove => {
+                        let Value::Bytes(el) = &o.value else {
+                            return Err(StoreError::InvalidData("set element"));
+                        };
+                        set_tags(batch.state(o.kind, o.entity)?, &o.field, el)
+                    }
+                    _ => Vec::new(),
+                };
+                let seq = first_seq + i as u64;
+                let op = Op {
+                    id: Op::compute_id(
+                        replica, seq, hlc, o.kind, &o.entity, &o.field, o.action, &o.value,
+                        &o.deps,
+                    ),
+                    origin: replica,
+                    seq,
+                    hlc,
+                    kind: o.kind,
+                    entity: o.entity,
+                    field: o.field.clone(),
+                    action: o.action,
+                    value: o.value.clone(),
+                    deps: o.deps.clone(),
+                };
+                batch.apply(&op)?;
             }
+            batch.flush()?;
         }
-        materialize::apply_local(&tx, &ops)?;
-        let first = ops.first().map_or(0, |o| o.seq);
-        let last = ops.last().map_or(0, |o| o.seq);
+        let n = ops.len();
+        let set = ChangeSet::new(replica, first_seq, hlc, ops)
+            .map_err(|_| StoreError::InvalidData("change set"))?;
+        tx.prepare_cached(
+            "INSERT INTO changes (origin, first_seq, last_seq, hlc, ops, digest, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            replica.as_i64(),
+            first_seq as i64,
+            set.last_seq() as i64,
+            hlc.to_i64(),
+            set.encode_ops(),
+            set.digest.as_slice(),
+            now_ms as i64,
+        ])?;
         tx.prepare_cached(
             "INSERT INTO outbox (first_seq, last_seq, label, entity, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![
-            first as i64,
-            last as i64,
+            first_seq as i64,
+            set.last_seq() as i64,
             label,
             main_entity.as_ref().map(|u| u.as_bytes().to_vec()),
             now_ms as i64,
         ])?;
-        meta::save_counters(&tx, next_seq, hlc.last())?;
+        meta::save_counters(&tx, set.last_seq() + 1, clock.last())?;
         tx.commit()?;
-        tracing::debug!(%replica, label, ops = ops.len(), "local change committed");
-        Ok(ops.len())
+        tracing::debug!(%replica, label, ops = n, "local change committed");
+        Ok(n)
     }
+}
+
+fn is_identity(kind: EntityKind, field: &str) -> bool {
+    schema::field(kind, field).is_some_and(|f| f.rule == MergeRule::Identity)
 }

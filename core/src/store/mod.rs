@@ -120,7 +120,7 @@ impl Store {
     ) -> Result<T> {
         let mut conn = Self::lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut change = Change::begin(tx, self.clock.now_ms())?;
+        let mut change = Change::begin(tx, self.clock.now_ms());
         let out = f(&mut change)?;
         change.commit(label)?;
         Ok(out)

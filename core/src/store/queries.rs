@@ -318,24 +318,49 @@ impl Store {
 }
 
 impl Store {
-    /// Ops authored by `origin` with sequence numbers above `after`, in order, at most `limit`.
+    /// Change sets authored by `origin` whose ops come after sequence number `after`, in order, at
+    /// most `limit` sets. Each is verified against its digest.
+    pub fn changes_from(
+        &self,
+        origin: crate::ids::ReplicaId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<crate::oplog::ChangeSet>> {
+        self.read(|conn| {
+            let mut st = conn.prepare_cached(
+                "SELECT first_seq, hlc, ops, digest FROM changes
+                 WHERE origin = ?1 AND last_seq > ?2 ORDER BY first_seq LIMIT ?3",
+            )?;
+            let mut rows = st.query(params![origin.as_i64(), after as i64, limit])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let first = u64::try_from(r.get::<_, i64>(0)?)
+                    .map_err(|_| StoreError::InvalidData("first_seq"))?;
+                let hlc = crate::oplog::Hlc::from_i64(r.get(1)?)
+                    .map_err(|_| StoreError::InvalidData("hlc"))?;
+                let ops: Vec<u8> = r.get(2)?;
+                let digest: Vec<u8> = r.get(3)?;
+                let set = crate::oplog::ChangeSet::decode(origin, first, hlc, &ops, &digest)
+                    .map_err(|_| StoreError::InvalidData("stored change set"))?;
+                out.push(set);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Ops authored by `origin` with sequence numbers above `after`, in order.
     pub fn ops_from(
         &self,
         origin: crate::ids::ReplicaId,
         after: u64,
         limit: u32,
     ) -> Result<Vec<crate::oplog::Op>> {
-        self.read(|conn| {
-            let mut st = conn.prepare_cached(
-                "SELECT origin, seq, op_id, hlc, kind, entity, field, action, value, deps
-                 FROM ops WHERE origin = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-            )?;
-            let mut rows = st.query(params![origin.as_i64(), after as i64, limit])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(super::materialize::op_from_row(r)?);
-            }
-            Ok(out)
-        })
+        let sets = self.changes_from(origin, after, limit)?;
+        Ok(sets
+            .iter()
+            .flat_map(|s| s.ops())
+            .filter(|o| o.seq > after)
+            .take(limit as usize)
+            .collect())
     }
 }

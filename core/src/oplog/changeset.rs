@@ -1,0 +1,258 @@
+//! Change sets: the ops of one local transaction, stored and shipped as one unit.
+//!
+//! A worker saving a household with five members makes some sixty field ops. They share one
+//! hybrid logical timestamp and take consecutive sequence numbers `first_seq..=last_seq` of their
+//! replica, so they are stored as one row and sent as one message: the household enrolment is
+//! atomic end to end (it is applied whole or not at all, on every replica), and the storage cost
+//! is one row instead of sixty. Each op keeps its own content address
+//! ([`Op::compute_id`]), derived rather than stored, and the change set carries a digest of all
+//! of them: the same change arriving twice is recognised, and a different change claiming the
+//! same `(origin, first_seq)` (a cloned or restored database) is detected.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{Action, EntityKind, Hlc, Op, OpId, Value};
+use crate::ids::ReplicaId;
+
+/// One op inside a change set (origin, sequence number and timestamp come from the set).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ChangeOp {
+    /// Entity kind.
+    pub kind: EntityKind,
+    /// Entity id.
+    pub entity: Uuid,
+    /// Field name (empty for deletes).
+    pub field: String,
+    /// What it does.
+    pub action: Action,
+    /// Value or set element.
+    pub value: Value,
+    /// Ops it supersedes (see [`Op::deps`]).
+    pub deps: Vec<OpId>,
+}
+
+/// A change set: see the module docs.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ChangeSet {
+    /// Author replica.
+    pub origin: ReplicaId,
+    /// Sequence number of the first op; op `i` has `first_seq + i`.
+    pub first_seq: u64,
+    /// Timestamp shared by all its ops.
+    pub hlc: Hlc,
+    /// The ops, in order.
+    pub ops: Vec<ChangeOp>,
+    /// First 16 bytes of SHA-256 over the op ids: identity and integrity of the set.
+    pub digest: [u8; 16],
+}
+
+/// A change set that does not hold together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeSetError {
+    /// No ops.
+    #[error("change set is empty")]
+    Empty,
+    /// The digest does not match the ops (damaged or forged).
+    #[error("change set digest does not match its ops")]
+    Digest,
+    /// Sequence numbers would overflow.
+    #[error("change set sequence range overflows")]
+    Range,
+    /// Could not be decoded.
+    #[error("change set encoding is invalid")]
+    Encoding,
+}
+
+impl ChangeSet {
+    /// Builds a change set and computes its digest.
+    pub fn new(
+        origin: ReplicaId,
+        first_seq: u64,
+        hlc: Hlc,
+        ops: Vec<ChangeOp>,
+    ) -> Result<Self, ChangeSetError> {
+        let mut set = Self {
+            origin,
+            first_seq,
+            hlc,
+            ops,
+            digest: [0; 16],
+        };
+        set.check_shape()?;
+        set.digest = set.compute_digest();
+        Ok(set)
+    }
+
+    fn check_shape(&self) -> Result<(), ChangeSetError> {
+        if self.ops.is_empty() {
+            return Err(ChangeSetError::Empty);
+        }
+        if self.first_seq == 0
+            || self
+                .first_seq
+                .checked_add(self.ops.len() as u64)
+                .is_none_or(|end| end > i64::MAX as u64)
+        {
+            return Err(ChangeSetError::Range);
+        }
+        Ok(())
+    }
+
+    /// The last sequence number in the set.
+    pub fn last_seq(&self) -> u64 {
+        self.first_seq + self.ops.len() as u64 - 1
+    }
+
+    /// The id of op `i`.
+    fn op_id(&self, i: usize) -> OpId {
+        let o = &self.ops[i];
+        Op::compute_id(
+            self.origin,
+            self.first_seq + i as u64,
+            self.hlc,
+            o.kind,
+            &o.entity,
+            &o.field,
+            o.action,
+            &o.value,
+            &o.deps,
+        )
+    }
+
+    fn compute_digest(&self) -> [u8; 16] {
+        let mut h = Sha256::new();
+        h.update(b"abha-changeset/v1\0");
+        for i in 0..self.ops.len() {
+            h.update(self.op_id(i).as_bytes());
+        }
+        let d = h.finalize();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&d[..16]);
+        out
+    }
+
+    /// Checks shape and digest (for sets read from disk or received from a peer).
+    pub fn verify(&self) -> Result<(), ChangeSetError> {
+        self.check_shape()?;
+        if self.compute_digest() != self.digest {
+            return Err(ChangeSetError::Digest);
+        }
+        Ok(())
+    }
+
+    /// The ops with their origin, sequence numbers, timestamp and ids filled in.
+    pub fn ops(&self) -> impl Iterator<Item = Op> + '_ {
+        self.ops.iter().enumerate().map(|(i, o)| Op {
+            id: self.op_id(i),
+            origin: self.origin,
+            seq: self.first_seq + i as u64,
+            hlc: self.hlc,
+            kind: o.kind,
+            entity: o.entity,
+            field: o.field.clone(),
+            action: o.action,
+            value: o.value.clone(),
+            deps: o.deps.clone(),
+        })
+    }
+
+    /// Compact binary encoding of the ops (postcard), as stored in the `changes` table.
+    pub fn encode_ops(&self) -> Vec<u8> {
+        // Encoding plain data into a Vec cannot fail.
+        postcard::to_stdvec(&self.ops).unwrap_or_default()
+    }
+
+    /// Rebuilds a set from its stored columns and verifies it.
+    pub fn decode(
+        origin: ReplicaId,
+        first_seq: u64,
+        hlc: Hlc,
+        ops: &[u8],
+        digest: &[u8],
+    ) -> Result<Self, ChangeSetError> {
+        let ops: Vec<ChangeOp> =
+            postcard::from_bytes(ops).map_err(|_| ChangeSetError::Encoding)?;
+        let digest = <[u8; 16]>::try_from(digest).map_err(|_| ChangeSetError::Encoding)?;
+        let set = Self {
+            origin,
+            first_seq,
+            hlc,
+            ops,
+            digest,
+        };
+        set.verify()?;
+        Ok(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn set() -> ChangeSet {
+        let e = Uuid::now_v7();
+        ChangeSet::new(
+            ReplicaId::from_i64(7).unwrap(),
+            10,
+            Hlc::new(1_700_000_000_000, 0),
+            vec![
+                ChangeOp {
+                    kind: EntityKind::Member,
+                    entity: e,
+                    field: "given_name".into(),
+                    action: Action::Set,
+                    value: Value::Text("सीता".into()),
+                    deps: vec![],
+                },
+                ChangeOp {
+                    kind: EntityKind::Member,
+                    entity: e,
+                    field: "household".into(),
+                    action: Action::Add,
+                    value: Value::Bytes(vec![1; 16]),
+                    deps: vec![],
+                },
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn test_round_trip_and_op_ids() {
+        let s = set();
+        assert_eq!(s.last_seq(), 11);
+        let back = ChangeSet::decode(s.origin, s.first_seq, s.hlc, &s.encode_ops(), &s.digest)
+            .unwrap();
+        assert_eq!(back, s);
+        let ops: Vec<Op> = s.ops().collect();
+        assert_eq!(ops[1].seq, 11);
+        assert!(ops.iter().all(Op::verify_id));
+        assert_ne!(ops[0].id, ops[1].id);
+    }
+
+    #[test]
+    fn test_tampering_is_detected() {
+        let s = set();
+        let mut t = s.clone();
+        t.ops[0].value = Value::Text("x".into());
+        assert_eq!(t.verify(), Err(ChangeSetError::Digest));
+        let mut t = s.clone();
+        t.first_seq = 11;
+        assert_eq!(t.verify(), Err(ChangeSetError::Digest));
+        assert_eq!(
+            ChangeSet::decode(s.origin, 10, s.hlc, &[0xff, 0xff], &s.digest),
+            Err(ChangeSetError::Encoding)
+        );
+        assert!(matches!(
+            ChangeSet::new(s.origin, 0, s.hlc, s.ops.clone()),
+            Err(ChangeSetError::Range)
+        ));
+        assert!(matches!(
+            ChangeSet::new(s.origin, 1, s.hlc, vec![]),
+            Err(ChangeSetError::Empty)
+        ));
+    }
+}

@@ -1,0 +1,438 @@
+//! The CLI commands: thin shells over `abha-core`.
+
+use std::io::BufRead as _;
+use std::path::Path;
+
+use abha_core::ids::{HouseholdId, VillageId};
+use abha_core::model::{
+    HouseholdDraft, HouseholdForm, LgdCodes, MemberDraft, VillageDraft, WorkerDraft,
+};
+use abha_core::store::Store;
+use abha_core::validate::{self, Issue, Issues, Kind};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::home::Home;
+use crate::output::{CliError, emit};
+
+fn today() -> time::Date {
+    // The worker's calendar date: India Standard Time.
+    let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::now_utc().to_offset(ist).date()
+}
+
+/// `init`.
+pub fn init(
+    dir: &Path,
+    sealing_key: Option<&Path>,
+    token_key: Option<&Path>,
+    json: bool,
+) -> Result<(), CliError> {
+    let home = Home::init(dir, sealing_key, token_key)?;
+    let store = home.open_store()?;
+    let replica = store.replica_id();
+    store.close()?;
+    let out = json!({
+        "ok": true,
+        "home": dir,
+        "replica_id": replica.to_string(),
+        "sealing_key": home.config.sealing_key_source,
+    });
+    emit(json, &out, || {
+        format!(
+            "device home created in {} (replica {replica}, sealing key: {})",
+            dir.display(),
+            home.config.sealing_key_source
+        )
+    });
+    Ok(())
+}
+
+/// `validate KIND VALUE`: always exit 0 for a known kind.
+pub fn validate(kind: &str, value: &str, json: bool) -> Result<(), CliError> {
+    let Some(k) = Kind::parse(kind) else {
+        return Err(CliError::new(
+            "validate.unknown_kind",
+            "kind must be one of aadhaar, vid, abha-number, abha-address, mobile, pincode, hfr, hpr",
+        )
+        .exit(2));
+    };
+    let out = validate::validate_single(k, value);
+    emit(json, &out, || {
+        let mut s = if out.ok {
+            format!("valid: {}", out.normalized.as_deref().unwrap_or(""))
+        } else {
+            "invalid".to_owned()
+        };
+        for i in out.errors.iter().chain(&out.warnings) {
+            s.push_str(&format!("\n  {}: {}", i.field, i.code));
+        }
+        s
+    });
+    Ok(())
+}
+
+/// `status`.
+pub fn status(dir: &Path, json: bool) -> Result<(), CliError> {
+    let home = Home::load(dir)?;
+    let store = home.open_store()?;
+    let pending = store.pending()?;
+    let out = json!({
+        "ok": true,
+        "replica_id": store.replica_id().to_string(),
+        "pending": pending,
+        "last_sync": null,
+    });
+    emit(json, &out, || {
+        format!(
+            "replica {}\npending: {} changes ({} ops), {} need attention\nlast sync: never",
+            store.replica_id(),
+            pending.changes,
+            pending.ops,
+            pending.wedged
+        )
+    });
+    Ok(())
+}
+
+/// `village add`.
+pub fn village_add(dir: &Path, codes: [u32; 4], name: &str, json: bool) -> Result<(), CliError> {
+    let store = Home::load(dir)?.open_store()?;
+    let [state, district, subdistrict, village] = codes;
+    let v = VillageDraft {
+        lgd: LgdCodes {
+            state,
+            district,
+            subdistrict,
+            village,
+        },
+        name: name.to_owned(),
+    }
+    .validate()?;
+    store.put_village(&v)?;
+    emit(json, &json!({"ok": true, "village": v}), || {
+        format!("village {} saved", v.lgd.village)
+    });
+    Ok(())
+}
+
+/// `village list`.
+pub fn village_list(dir: &Path, json: bool) -> Result<(), CliError> {
+    let store = Home::load(dir)?.open_store()?;
+    let vs = store.villages()?;
+    emit(json, &json!({"ok": true, "villages": vs}), || {
+        vs.iter()
+            .map(|v| {
+                format!(
+                    "{:>8}  {}  (state {}, district {}, sub-district {})",
+                    v.lgd.village, v.name, v.lgd.state, v.lgd.district, v.lgd.subdistrict
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
+
+/// `worker add`: also becomes the device's current operator.
+pub fn worker_add(
+    dir: &Path,
+    asha_id: String,
+    name: String,
+    hpr_id: Option<String>,
+    json: bool,
+) -> Result<(), CliError> {
+    let mut home = Home::load(dir)?;
+    let store = home.open_store()?;
+    let w = WorkerDraft {
+        asha_id,
+        hpr_id,
+        name,
+    }
+    .validate()?;
+    store.add_worker(&w)?;
+    home.config.worker_id = Some(w.id);
+    home.save()?;
+    emit(json, &json!({"ok": true, "worker_id": w.id}), || {
+        format!("operator {} added and selected", w.id)
+    });
+    Ok(())
+}
+
+/// A household form as the CLI reads it: the village by LGD code.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FormInput {
+    /// LGD village code.
+    pub village: Option<u32>,
+    /// Address.
+    pub address: String,
+    /// PIN code.
+    pub pincode: Option<String>,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// Members.
+    pub members: Vec<MemberDraft>,
+}
+
+/// Reads a JSON form from a file or `-` (stdin).
+pub fn read_form(path: &Path) -> Result<FormInput, CliError> {
+    let text = Zeroizing::new(if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).map_err(CliError::io)?
+    } else {
+        std::fs::read_to_string(path).map_err(CliError::io)?
+    });
+    serde_json::from_str(&text).map_err(|e| {
+        // serde_json's message names the position and expected type, never the value.
+        CliError::new("input.json", &format!("form is not valid JSON: line {}, column {}", e.line(), e.column()))
+            .exit(3)
+    })
+}
+
+/// Reads one line from stdin (an Aadhaar number), kept in wiped memory.
+pub fn read_secret_line() -> Result<Zeroizing<String>, CliError> {
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(CliError::io)?;
+    Ok(Zeroizing::new(line.trim().to_owned()))
+}
+
+fn known_village(store: &Store, code: Option<u32>, issues: &mut Issues) -> Option<VillageId> {
+    let code = code?;
+    let id = VillageId::from_lgd(code);
+    match store.villages() {
+        Ok(vs) if vs.iter().any(|v| v.id == id) => Some(id),
+        _ => {
+            issues.error("village", "village.unknown");
+            None
+        }
+    }
+}
+
+fn duplicate_warnings(
+    store: &Store,
+    home: &Home,
+    members: &[MemberDraft],
+) -> Result<Vec<Issue>, CliError> {
+    let sealer = home.sealer()?;
+    let mut out = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        let Some(a) = m.aadhaar.as_deref() else {
+            continue;
+        };
+        let mut scratch = Issues::new();
+        if let Some(digits) = validate::aadhaar(&mut scratch, "aadhaar", a) {
+            let token = sealer.token(&digits);
+            let found = store.members_with_aadhaar_token(token.as_str())?;
+            if let Some(first) = found.first() {
+                let mut w = Issues::new();
+                w.warn_with(
+                    &format!("members[{i}].aadhaar"),
+                    "aadhaar.duplicate",
+                    &[("member_id", first.to_string())],
+                );
+                out.extend(w.warnings);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `household add`.
+pub fn household_add(dir: &Path, input: FormInput, json: bool) -> Result<(), CliError> {
+    let home = Home::load(dir)?;
+    let store = home.open_store()?;
+    let mut issues = Issues::new();
+    let village_id = known_village(&store, input.village, &mut issues);
+    let form = HouseholdForm {
+        household: HouseholdDraft {
+            village_id: village_id.or(input.village.map(VillageId::from_lgd)),
+            address: input.address,
+            pincode: input.pincode,
+            lat: input.lat,
+            lon: input.lon,
+        },
+        members: input.members,
+    };
+    let checked = match form.check(today()) {
+        Ok(c) if !issues.has_errors() => c,
+        Ok(c) => {
+            issues.warnings.extend(c.warnings);
+            return Err(validate::ValidationError {
+                errors: issues.errors,
+                warnings: issues.warnings,
+            }
+            .into());
+        }
+        Err(mut e) => {
+            e.errors.splice(0..0, issues.errors);
+            return Err(e.into());
+        }
+    };
+    let mut warnings = checked.warnings;
+    warnings.extend(duplicate_warnings(&store, &home, &form.members)?);
+    let sealer = home.sealer()?;
+    let new = checked
+        .value
+        .seal(Some(&sealer), home.config.worker_id)
+        .map_err(|e| CliError::new("seal.failed", &e.to_string()))?;
+    let id = store.create_household(&new)?;
+    let code = new.household.code.to_string();
+    let members: Vec<String> = new.members.iter().map(|m| m.id.to_string()).collect();
+    emit(
+        json,
+        &json!({"ok": true, "household_id": id, "code": code, "member_ids": members, "warnings": warnings}),
+        || format!("household {code} added ({id}), {} members", members.len()),
+    );
+    Ok(())
+}
+
+/// Finds a household by id or printed code.
+fn resolve_household(store: &Store, key: &str) -> Result<HouseholdId, CliError> {
+    if let Ok(id) = key.parse::<HouseholdId>() {
+        return Ok(id);
+    }
+    let mut issues = Issues::new();
+    let code = abha_core::model::HouseholdCode::parse(&mut issues, "household", key)
+        .ok_or_else(|| CliError::from(validate::ValidationError {
+            errors: issues.errors,
+            warnings: Vec::new(),
+        }))?;
+    let found = store.households_by_code(&code.to_string())?;
+    match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(CliError::new("not_found", "no household with this code").exit(4)),
+        _ => Err(CliError::new(
+            "household.ambiguous_code",
+            "several households share this code; use the id",
+        )),
+    }
+}
+
+/// `household list`.
+pub fn household_list(
+    dir: &Path,
+    village: Option<u32>,
+    limit: u32,
+    json: bool,
+) -> Result<(), CliError> {
+    let store = Home::load(dir)?.open_store()?;
+    let hs = store.list_households(village.map(VillageId::from_lgd), limit, 0)?;
+    emit(json, &json!({"ok": true, "households": hs}), || {
+        if hs.is_empty() {
+            return "no households".to_owned();
+        }
+        hs.iter()
+            .map(|h| {
+                format!(
+                    "{}  {}  {} members  {}",
+                    h.code,
+                    h.head_name.as_deref().unwrap_or("-"),
+                    h.member_count,
+                    h.address.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
+
+/// `household show`.
+pub fn household_show(dir: &Path, key: &str, json: bool) -> Result<(), CliError> {
+    let store = Home::load(dir)?.open_store()?;
+    let id = resolve_household(&store, key)?;
+    let d = store.household(id)?;
+    emit(json, &json!({"ok": true, "household": d.household, "members": d.members}), || {
+        let mut s = format!(
+            "household {} ({})\n  address: {}\n",
+            d.household.code,
+            d.household.id,
+            d.household.address.as_deref().unwrap_or("")
+        );
+        for m in &d.members {
+            s.push_str(&format!(
+                "  - {} {} {} {} {}{}\n",
+                m.given_name.as_deref().unwrap_or(""),
+                m.family_name.as_deref().unwrap_or(""),
+                m.gender.as_deref().unwrap_or(""),
+                m.birth_date.as_deref().unwrap_or(""),
+                m.relation.as_deref().unwrap_or(""),
+                m.aadhaar_masked
+                    .as_deref()
+                    .map(|a| format!(" aadhaar {a}"))
+                    .unwrap_or_default()
+            ));
+        }
+        s.trim_end().to_owned()
+    });
+    Ok(())
+}
+
+/// `member add`.
+pub fn member_add(
+    dir: &Path,
+    household: &str,
+    draft: MemberDraft,
+    json: bool,
+) -> Result<(), CliError> {
+    let home = Home::load(dir)?;
+    let store = home.open_store()?;
+    let hh = resolve_household(&store, household)?;
+    let mut issues = Issues::new();
+    let valid = draft.check(&mut issues, "", today());
+    let Some(valid) = valid.filter(|_| !issues.has_errors()) else {
+        return Err(validate::ValidationError {
+            errors: issues.errors,
+            warnings: issues.warnings,
+        }
+        .into());
+    };
+    let mut warnings = issues.warnings;
+    for mut w in duplicate_warnings(&store, &home, std::slice::from_ref(&draft))? {
+        w.field = "aadhaar".into();
+        warnings.push(w);
+    }
+    let sealer = home.sealer()?;
+    let new = valid
+        .seal(Some(&sealer))
+        .map_err(|e| CliError::new("seal.failed", &e.to_string()))?;
+    let id = store.add_member(hh, &new, home.config.worker_id)?;
+    emit(
+        json,
+        &json!({"ok": true, "member_id": id, "household_id": hh, "warnings": warnings}),
+        || format!("member {id} added"),
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct SearchOut<'a> {
+    ok: bool,
+    members: &'a [abha_core::model::Member],
+}
+
+/// `member search`.
+pub fn member_search(dir: &Path, query: &str, limit: u32, json: bool) -> Result<(), CliError> {
+    let store = Home::load(dir)?.open_store()?;
+    let ms = store.search_members(query, limit)?;
+    emit(json, &SearchOut { ok: true, members: &ms }, || {
+        ms.iter()
+            .map(|m| {
+                format!(
+                    "{}  {} {}",
+                    m.id,
+                    m.given_name.as_deref().unwrap_or(""),
+                    m.family_name.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}
