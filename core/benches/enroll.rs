@@ -21,13 +21,15 @@ use abha_core::validate::checksum::verhoeff_digit;
 const PUBLIC_PEM: &str = include_str!("../../fixtures/demo-sealing/public.pem");
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn raw_conn(path: &std::path::Path, key: &StoreKey) -> rusqlite::Connection {
     let c = rusqlite::Connection::open(path).unwrap();
-    c.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()))
-        .unwrap();
+    c.execute_batch(&key.sqlcipher_pragmas()).unwrap();
     c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
         .unwrap();
     c.execute_batch(
@@ -40,7 +42,9 @@ fn raw_conn(path: &std::path::Path, key: &StoreKey) -> rusqlite::Connection {
 
 fn raw_round(c: &rusqlite::Connection, n: usize) -> f64 {
     let payload = "x".repeat(280);
-    let mut st = c.prepare("INSERT INTO t (id, payload) VALUES (?1, ?2)").unwrap();
+    let mut st = c
+        .prepare("INSERT INTO t (id, payload) VALUES (?1, ?2)")
+        .unwrap();
     let start = Instant::now();
     for _ in 0..n {
         c.execute_batch("BEGIN").unwrap();
@@ -70,7 +74,11 @@ fn forms(n: usize, village: VillageId, seed: usize) -> Vec<HouseholdForm> {
                         family_name: Some("Bhat".into()),
                         gender: if m == 2 { "M".into() } else { "F".into() },
                         birth_date: "1985-02-01".into(),
-                        relation: if m == 0 { "head".into() } else { "daughter".into() },
+                        relation: if m == 0 {
+                            "head".into()
+                        } else {
+                            "daughter".into()
+                        },
                         mobile: Some("9419012345".into()),
                         aadhaar: Some(
                             format!("{first11}{}", verhoeff_digit(&first11).unwrap()).into(),
@@ -100,9 +108,15 @@ fn breakdown(store: &Store, sealer: &AadhaarSealer, forms: Vec<HouseholdForm>) -
     let today = time::OffsetDateTime::now_utc().date();
     let n = forms.len() as f64;
     let t0 = Instant::now();
-    let valid: Vec<_> = forms.into_iter().map(|f| f.check(today).unwrap().value).collect();
+    let valid: Vec<_> = forms
+        .into_iter()
+        .map(|f| f.check(today).unwrap().value)
+        .collect();
     let t1 = Instant::now();
-    let sealed: Vec<_> = valid.into_iter().map(|v| v.seal(Some(sealer), None).unwrap()).collect();
+    let sealed: Vec<_> = valid
+        .into_iter()
+        .map(|v| v.seal(Some(sealer), None).unwrap())
+        .collect();
     let t2 = Instant::now();
     for s in &sealed {
         store.create_household(s).unwrap();
@@ -124,7 +138,12 @@ fn main() {
     let raw = raw_conn(&dir.path().join("raw.db"), &key);
     let store = Store::open(dir.path().join("field.db"), &key).unwrap();
     let village = VillageDraft {
-        lgd: LgdCodes { state: 1, district: 2, subdistrict: 12, village: 3456 },
+        lgd: LgdCodes {
+            state: 1,
+            district: 2,
+            subdistrict: 12,
+            village: 3456,
+        },
         name: "Khag".into(),
     }
     .validate()
@@ -140,7 +159,11 @@ fn main() {
     let (mut raw_rates, mut enroll_rates) = (Vec::new(), Vec::new());
     for r in 0..rounds {
         raw_rates.push(raw_round(&raw, n));
-        enroll_rates.push(enroll_round(&store, &sealer, forms(n / 4, village.id, r + 1)));
+        enroll_rates.push(enroll_round(
+            &store,
+            &sealer,
+            forms(n / 4, village.id, r + 1),
+        ));
     }
     let raw_rate = median(raw_rates);
     let enroll_rate = median(enroll_rates);
@@ -170,11 +193,16 @@ fn main() {
             for s in &sealed {
                 store.create_household(s).unwrap();
             }
-            println!("{k} members, no aadhaar: {:.0} us/commit", t.elapsed().as_secs_f64() * 1e6 / 200.0);
+            println!(
+                "{k} members, no aadhaar: {:.0} us/commit",
+                t.elapsed().as_secs_f64() * 1e6 / 200.0
+            );
         }
         let frames = || {
             store
-                .read(|c| Ok(c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))?))
+                .read(|c| {
+                    Ok(c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))?)
+                })
                 .unwrap()
         };
         for _ in 0..3 {
@@ -182,19 +210,31 @@ fn main() {
             let today = time::OffsetDateTime::now_utc().date();
             let batch: Vec<_> = forms(20, village.id, 999)
                 .into_iter()
-                .map(|f| f.check(today).unwrap().value.seal(Some(&sealer), None).unwrap())
+                .map(|f| {
+                    f.check(today)
+                        .unwrap()
+                        .value
+                        .seal(Some(&sealer), None)
+                        .unwrap()
+                })
                 .collect();
             for s in &batch {
                 store.create_household(s).unwrap();
             }
             let f1 = frames();
-            println!("WAL frames per enrollment: {:.1} ({f0} -> {f1})", (f1 - f0) as f64 / 20.0);
+            println!(
+                "WAL frames per enrollment: {:.1} ({f0} -> {f1})",
+                (f1 - f0) as f64 / 20.0
+            );
         }
         let t = Instant::now();
         for _ in 0..200 {
             store.put_village(&village).unwrap();
         }
-        println!("village put (5 ops): {:.0} us", t.elapsed().as_secs_f64() * 1e6 / 200.0);
+        println!(
+            "village put (5 ops): {:.0} us",
+            t.elapsed().as_secs_f64() * 1e6 / 200.0
+        );
     }
     let [v, s, c] = breakdown(&store, &sealer, forms(n / 4, village.id, rounds + 1));
     println!(

@@ -8,30 +8,23 @@
 -- the field names in core/src/oplog/schema.rs.
 
 CREATE TABLE meta (
-    key   TEXT PRIMARY KEY NOT NULL,  -- 'replica_id', 'next_seq', 'hlc', 'created_at', ...
+    key   TEXT PRIMARY KEY NOT NULL,  -- 'replica_id', 'hlc_observed', 'created_at', ...
     value ANY
 ) STRICT, WITHOUT ROWID;
 
 -- The op log, one row per change set: the ops of one transaction of one replica, which share a
 -- hybrid logical timestamp and take consecutive sequence numbers first_seq..=last_seq.
 CREATE TABLE changes (
+    local_order INTEGER PRIMARY KEY, -- arrival order here (rowid: appends stay cheap)
     origin      INTEGER NOT NULL,  -- author replica id
     first_seq   INTEGER NOT NULL,  -- author's sequence number of the first op (dense from 1)
     last_seq    INTEGER NOT NULL,
     hlc         INTEGER NOT NULL,  -- packed hybrid logical clock (wall_ms << 16 | counter)
     ops         BLOB    NOT NULL,  -- postcard-encoded ops (core/src/oplog/changeset.rs)
     digest      BLOB    NOT NULL,  -- 16-byte digest of the op ids: identity and integrity
-    received_at INTEGER NOT NULL,
-    PRIMARY KEY (origin, first_seq)
-) STRICT, WITHOUT ROWID;
-
--- Merge metadata per entity (core/src/oplog/merge.rs): per-field stamps, identity heads, set tags,
--- tombstone. The read tables below are derived from the ops through it.
-CREATE TABLE entity_state (
-    entity BLOB PRIMARY KEY NOT NULL,
-    kind   INTEGER NOT NULL,
-    state  BLOB NOT NULL  -- postcard-encoded EntityState
-) STRICT, WITHOUT ROWID;
+    received_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX changes_by_origin ON changes (origin, first_seq);
 
 -- Identity fields whose concurrent writes disagree: one row per (entity, field) until a later
 -- write that saw all candidates settles it. Derived from the ops, so every replica agrees.
@@ -60,18 +53,21 @@ CREATE TABLE outbox (
 ) STRICT;
 
 CREATE TABLE villages (
-    id               BLOB PRIMARY KEY NOT NULL,
+    pk      INTEGER PRIMARY KEY,  -- local storage order (rowid: appends stay cheap)
+    id               BLOB NOT NULL UNIQUE,
     state_code       INTEGER,
     district_code    INTEGER,
     subdistrict_code INTEGER,
     village_code     INTEGER,
     name             TEXT,
+    merge   BLOB NOT NULL,  -- merge metadata (core/src/oplog/merge.rs)
     deleted          INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX villages_by_code ON villages (village_code);
 
 CREATE TABLE households (
-    id             BLOB PRIMARY KEY NOT NULL,
+    pk      INTEGER PRIMARY KEY,  -- local storage order (rowid: appends stay cheap)
+    id             BLOB NOT NULL UNIQUE,
     village_id     BLOB,
     code           TEXT,     -- short printable code, e.g. 'K3M9-QXD7'
     address        TEXT,
@@ -81,13 +77,15 @@ CREATE TABLE households (
     head_member_id BLOB,
     created_by     BLOB,
     created_at     INTEGER,
+    merge   BLOB NOT NULL,  -- merge metadata (core/src/oplog/merge.rs)
     deleted        INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX households_by_village ON households (village_id);
 CREATE INDEX households_by_code ON households (code);
 
 CREATE TABLE members (
-    id            BLOB PRIMARY KEY NOT NULL,
+    pk      INTEGER PRIMARY KEY,  -- local storage order (rowid: appends stay cheap)
+    id            BLOB NOT NULL UNIQUE,
     household_id  BLOB,     -- household of the latest live membership (entity_state holds the set)
     given_name    TEXT,
     middle_name   TEXT,
@@ -99,43 +97,45 @@ CREATE TABLE members (
     relation      TEXT,
     aadhaar_last4 TEXT,
     aadhaar_token TEXT,     -- HMAC-SHA256 under the deployment key; never the number
+    -- The sealed Aadhaar (RSA-OAEP-SHA1 ciphertext) is device-local, not an op: it travels to the
+    -- hub by its own path and is wiped once ABDM has answered (NHA rule), leaving last4 + token.
+    aadhaar_ciphertext BLOB,
+    aadhaar_key_id     TEXT,     -- fingerprint of the public key it was sealed to
+    aadhaar_sealed_at  INTEGER,
     abha_number   TEXT,
     abha_address  TEXT,
     created_by    BLOB,
     created_at    INTEGER,
+    merge   BLOB NOT NULL,  -- merge metadata (core/src/oplog/merge.rs)
     deleted       INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX members_by_household ON members (household_id);
 CREATE INDEX members_by_token ON members (aadhaar_token) WHERE aadhaar_token IS NOT NULL;
 CREATE INDEX members_by_abha ON members (abha_number) WHERE abha_number IS NOT NULL;
 
--- The sealed Aadhaar of a member, kept apart from the op log so it can be destroyed once ABDM
--- has answered (NHA rule), leaving only last4 and the token on the member.
-CREATE TABLE sealed_aadhaar (
-    member_id  BLOB PRIMARY KEY NOT NULL,
-    key_id     TEXT NOT NULL,  -- fingerprint of the public key it was sealed to
-    ciphertext BLOB NOT NULL,  -- RSA-OAEP-SHA1
-    sealed_at  INTEGER NOT NULL
-) STRICT;
-
 CREATE TABLE workers (
-    id      BLOB PRIMARY KEY NOT NULL,
+    pk      INTEGER PRIMARY KEY,  -- local storage order (rowid: appends stay cheap)
+    id      BLOB NOT NULL UNIQUE,
     asha_id TEXT,
     hpr_id  TEXT,
     name    TEXT,
+    merge   BLOB NOT NULL,  -- merge metadata (core/src/oplog/merge.rs)
     deleted INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 CREATE TABLE facilities (
-    id      BLOB PRIMARY KEY NOT NULL,
+    pk      INTEGER PRIMARY KEY,  -- local storage order (rowid: appends stay cheap)
+    id      BLOB NOT NULL UNIQUE,
     hfr_id  TEXT,
     name    TEXT,
     kind    TEXT,  -- 'camp' | 'facility'
+    merge   BLOB NOT NULL,  -- merge metadata (core/src/oplog/merge.rs)
     deleted INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 CREATE TABLE consents (
-    id            BLOB PRIMARY KEY NOT NULL,
+    pk      INTEGER PRIMARY KEY,  -- local storage order (rowid: appends stay cheap)
+    id            BLOB NOT NULL UNIQUE,
     member_id     BLOB,
     code          TEXT,     -- 'abha-enrollment'
     version       TEXT,
@@ -146,12 +146,14 @@ CREATE TABLE consents (
     operator_id   BLOB,
     given_at      INTEGER,
     text_sha256   TEXT,     -- hex digest of the exact text shown
+    merge   BLOB NOT NULL,  -- merge metadata (core/src/oplog/merge.rs)
     deleted       INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX consents_by_member ON consents (member_id);
 
 CREATE TABLE enrollments (
-    id           BLOB PRIMARY KEY NOT NULL,
+    pk      INTEGER PRIMARY KEY,  -- local storage order (rowid: appends stay cheap)
+    id           BLOB NOT NULL UNIQUE,
     member_id    BLOB,
     route        TEXT,     -- 'demo_auth' | 'aadhaar_otp' | 'link_existing'
     state        TEXT,
@@ -162,6 +164,7 @@ CREATE TABLE enrollments (
     abha_address TEXT,
     created_by   BLOB,
     created_at   INTEGER,
+    merge   BLOB NOT NULL,  -- merge metadata (core/src/oplog/merge.rs)
     deleted      INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX enrollments_by_member ON enrollments (member_id);

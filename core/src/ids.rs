@@ -113,7 +113,10 @@ impl VillageId {
     /// the LGD village code (a UUIDv5 in a fixed namespace) makes every replica agree on it.
     pub fn from_lgd(village_code: u32) -> Self {
         const NS: Uuid = Uuid::from_u128(0x6b1f_5a0e_8c2d_4f47_9a51_3d0e_7c44_a1b9);
-        Self(Uuid::new_v5(&NS, format!("lgd-village:{village_code}").as_bytes()))
+        Self(Uuid::new_v5(
+            &NS,
+            format!("lgd-village:{village_code}").as_bytes(),
+        ))
     }
 }
 

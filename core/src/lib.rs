@@ -10,7 +10,9 @@
 //! - [`seal`]: RSA-OAEP-SHA1 sealing and keyed tokens for Aadhaar numbers.
 //! - [`oplog`]: ops, hybrid logical clock, field merge rules.
 //! - [`store`]: the SQLCipher store, migrations, local writes and queries.
+//! - [`demo`]: deterministic demo households for demos, benchmarks and load tests.
 
+pub mod demo;
 pub mod ids;
 pub mod model;
 pub mod oplog;

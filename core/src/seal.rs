@@ -87,9 +87,7 @@ impl SealingKey {
     /// From PEM: `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS#1).
     pub fn from_pem(pem: &str) -> Result<Self, SealError> {
         let key = PKey::public_key_from_pem(pem.as_bytes())
-            .or_else(|_| {
-                Rsa::public_key_from_pem_pkcs1(pem.as_bytes()).and_then(PKey::from_rsa)
-            })
+            .or_else(|_| Rsa::public_key_from_pem_pkcs1(pem.as_bytes()).and_then(PKey::from_rsa))
             .map_err(|_| SealError::BadPublicKey)?;
         Self::new(key)
     }
@@ -298,10 +296,15 @@ mod tests {
         let s = sealer.seal(&digits).unwrap();
         assert_eq!(s.last4, "2346");
         assert_eq!(s.ciphertext.len(), 256);
-        let plain = sk.decrypt(Oaep::new::<sha1::Sha1>(), &s.ciphertext).unwrap();
+        let plain = sk
+            .decrypt(Oaep::new::<sha1::Sha1>(), &s.ciphertext)
+            .unwrap();
         assert_eq!(plain, b"234123412346");
         // Other paddings must not open it: proves we did not fall back to a library default.
-        assert!(sk.decrypt(Oaep::new::<sha2::Sha256>(), &s.ciphertext).is_err());
+        assert!(
+            sk.decrypt(Oaep::new::<sha2::Sha256>(), &s.ciphertext)
+                .is_err()
+        );
         assert!(
             sk.decrypt(
                 Oaep::new_with_mgf_hash::<sha1::Sha1, sha2::Sha256>(),
@@ -330,9 +333,7 @@ mod tests {
     fn test_debug_never_shows_digits() {
         let (_, pk) = keypair();
         let sealer = AadhaarSealer::new(pk, TokenKey::from_bytes([7; 32]));
-        let s = sealer
-            .seal(&Zeroizing::new("234123412346".into()))
-            .unwrap();
+        let s = sealer.seal(&Zeroizing::new("234123412346".into())).unwrap();
         let dbg = format!("{s:?} {sealer:?}");
         assert!(!dbg.contains("2346"), "{dbg}");
         assert_eq!(s.masked(), "XXXX XXXX 2346");

@@ -7,8 +7,8 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use abha_core::model::{ConsentDraft, ConsentMethod, GivenBy, HouseholdForm, NewEnrollment, Route};
 use abha_core::ids::{EnrollmentId, WorkerId};
+use abha_core::model::{ConsentDraft, ConsentMethod, GivenBy, HouseholdForm, NewEnrollment, Route};
 use abha_core::store::{Store, StoreKey};
 use common::*;
 
@@ -26,7 +26,10 @@ impl Write for Capture {
 }
 
 fn contains(hay: &[u8], needle: &str) -> bool {
-    let utf16: Vec<u8> = needle.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let utf16: Vec<u8> = needle
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
         || hay.windows(utf16.len()).any(|w| w == utf16.as_slice())
 }
@@ -34,8 +37,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 /// Every value of every table, as text, through the key: what an attacker with the key sees.
 fn dump_decrypted(db: &std::path::Path, key: &StoreKey) -> Vec<u8> {
     let c = rusqlite::Connection::open(db).unwrap();
-    c.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()))
-        .unwrap();
+    c.execute_batch(&key.sqlcipher_pragmas()).unwrap();
     let tables: Vec<String> = c
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
         .unwrap()
@@ -79,7 +81,13 @@ fn test_no_aadhaar_digits_in_files_decrypted_contents_logs_or_errors() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let numbers: Vec<String> = (0..10)
-        .map(|i| aadhaar(&format!("{}{:010}", 2 + i % 8, 3_141_592_653u64 + i * 7_919)))
+        .map(|i| {
+            aadhaar(&format!(
+                "{}{:010}",
+                2 + i % 8,
+                3_141_592_653u64 + i * 7_919
+            ))
+        })
         .collect();
     let names = ["सुनीता", "فاطمہ", "Lakshmi"];
     let dir = tempfile::tempdir().unwrap();
@@ -93,7 +101,13 @@ fn test_no_aadhaar_digits_in_files_decrypted_contents_logs_or_errors() {
         let members = chunk
             .iter()
             .enumerate()
-            .map(|(i, n)| member(names[i % 3], if i == 0 { "head" } else { "daughter" }, Some(n)))
+            .map(|(i, n)| {
+                member(
+                    names[i % 3],
+                    if i == 0 { "head" } else { "daughter" },
+                    Some(n),
+                )
+            })
             .collect();
         let hh = household(&store, v, members);
         for m in store.household(hh).unwrap().members {
@@ -172,7 +186,10 @@ fn test_no_aadhaar_digits_in_files_decrypted_contents_logs_or_errors() {
             assert!(!contains(hay, n), "Aadhaar number found in {what}");
         }
         for t in &error_texts {
-            assert!(!t.contains(n.as_str()), "Aadhaar number found in an error text");
+            assert!(
+                !t.contains(n.as_str()),
+                "Aadhaar number found in an error text"
+            );
         }
     }
     for n in names {

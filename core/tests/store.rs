@@ -34,7 +34,11 @@ fn test_household_with_members_commits_ops_and_one_outbox_row_together() {
         ],
     );
     let after = store.pending().unwrap();
-    assert_eq!(after.changes, before.changes + 1, "one outbox row per change");
+    assert_eq!(
+        after.changes,
+        before.changes + 1,
+        "one outbox row per change"
+    );
     let outbox = store.outbox(100).unwrap();
     let last = outbox.last().unwrap();
     assert_eq!(last.label, "household.create");
@@ -43,8 +47,14 @@ fn test_household_with_members_commits_ops_and_one_outbox_row_together() {
         .unwrap();
     assert_eq!(ops.len() as u64, last.last_seq - last.first_seq + 1);
     assert_eq!(after.ops - before.ops, ops.len() as u64);
-    assert!(ops.windows(2).all(|w| w[0].seq + 1 == w[1].seq && w[0].op_stamp() < w[1].op_stamp()));
-    assert!(ops.iter().all(|o| o.hlc == ops[0].hlc), "one timestamp per change set");
+    assert!(
+        ops.windows(2)
+            .all(|w| w[0].seq + 1 == w[1].seq && w[0].op_stamp() < w[1].op_stamp())
+    );
+    assert!(
+        ops.iter().all(|o| o.hlc == ops[0].hlc),
+        "one timestamp per change set"
+    );
     assert_eq!(
         ops.iter()
             .filter(|o| o.kind == EntityKind::Member && o.action == Action::Add)
@@ -86,18 +96,33 @@ fn test_failed_write_leaves_no_ops_rows_or_outbox() {
         .seal(None)
         .unwrap();
     let err = store.add_member(HouseholdId::new(), &m, None).unwrap_err();
-    assert!(matches!(err, StoreError::NotFound { entity: "household", .. }));
+    assert!(matches!(
+        err,
+        StoreError::NotFound {
+            entity: "household",
+            ..
+        }
+    ));
     assert_eq!(store.pending().unwrap(), pending);
     assert!(store.member(m.id).is_err());
     // A closure that fails after recording ops rolls everything back too.
     let res: Result<(), _> = store.write("test.fail", |c| {
-        c.set(EntityKind::Worker, uuid::Uuid::now_v7(), "name", abha_core::oplog::Value::Text("x".into()))?;
+        c.set(
+            EntityKind::Worker,
+            uuid::Uuid::now_v7(),
+            "name",
+            abha_core::oplog::Value::Text("x".into()),
+        )?;
         Err(StoreError::InvalidData("injected"))
     });
     assert!(res.is_err());
     assert_eq!(store.pending().unwrap(), pending);
     let ops = store.ops_from(store.replica_id(), 0, 100_000).unwrap();
-    assert_eq!(ops.len() as u64, pending.ops, "no op of a failed write survives");
+    assert_eq!(
+        ops.len() as u64,
+        pending.ops,
+        "no op of a failed write survives"
+    );
 }
 
 #[test]
@@ -125,10 +150,17 @@ fn test_sequence_numbers_continue_across_reopen_and_processes() {
     assert!(ops.windows(2).all(|w| w[0].op_stamp() < w[1].op_stamp()));
     let sets = c.changes_from(replica, 0, 100).unwrap();
     assert_eq!(sets.len(), 5);
-    assert!(sets.windows(2).all(|w| w[0].hlc < w[1].hlc), "each change set ticks the clock");
+    assert!(
+        sets.windows(2).all(|w| w[0].hlc < w[1].hlc),
+        "each change set ticks the clock"
+    );
     let outbox = c.outbox(100).unwrap();
     assert_eq!(outbox.len(), 5);
-    assert!(outbox.windows(2).all(|w| w[0].last_seq + 1 == w[1].first_seq));
+    assert!(
+        outbox
+            .windows(2)
+            .all(|w| w[0].last_seq + 1 == w[1].first_seq)
+    );
 }
 
 #[test]
@@ -146,11 +178,19 @@ fn test_wrong_key_is_refused_before_reading_and_data_is_intact() {
     assert_eq!(err.code(), "store.wrong_key");
     assert_eq!(file_hash(&db), hash, "file untouched");
     // Without the key check file, SQLCipher's own refusal still maps to WrongKey and nothing moves.
-    fs::rename(db.with_extension("db.keycheck"), dir.path().join("saved.keycheck")).unwrap();
+    fs::rename(
+        db.with_extension("db.keycheck"),
+        dir.path().join("saved.keycheck"),
+    )
+    .unwrap();
     let err = Store::open(&db, &StoreKey::random()).unwrap_err();
     assert!(matches!(err, StoreError::WrongKey), "{err:?}");
     assert_eq!(file_hash(&db), hash);
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "nothing moved aside");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "nothing moved aside"
+    );
     let store = Store::open(&db, &key).unwrap();
     assert_eq!(store.household(hh).unwrap().members.len(), 1);
 }
@@ -167,8 +207,7 @@ fn test_newer_schema_version_is_refused_and_file_left_untouched() {
     {
         // Simulate newer software having written the file.
         let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()))
-            .unwrap();
+        c.execute_batch(&key.sqlcipher_pragmas()).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
     }
     let hash = file_hash(&db);
@@ -178,7 +217,10 @@ fn test_newer_schema_version_is_refused_and_file_left_untouched() {
         "{err:?}"
     );
     assert_eq!(file_hash(&db), hash, "newer file left untouched");
-    assert!(!dir.path().join("field.db-wal").exists() || fs::metadata(dir.path().join("field.db-wal")).unwrap().len() == 0);
+    assert!(
+        !dir.path().join("field.db-wal").exists()
+            || fs::metadata(dir.path().join("field.db-wal")).unwrap().len() == 0
+    );
 }
 
 #[test]
@@ -201,7 +243,11 @@ fn test_damaged_file_is_moved_aside_never_deleted() {
     let StoreError::Corrupt { moved_to } = err else {
         panic!("expected Corrupt, got {err:?}")
     };
-    assert_eq!(fs::read(&moved_to).unwrap(), bytes, "damaged bytes kept for support");
+    assert_eq!(
+        fs::read(&moved_to).unwrap(),
+        bytes,
+        "damaged bytes kept for support"
+    );
     assert!(!db.exists());
     // The next open starts a fresh store under a new replica id.
     let fresh = Store::open(&db, &key).unwrap();
@@ -211,6 +257,9 @@ fn test_damaged_file_is_moved_aside_never_deleted() {
 
 #[test]
 fn test_bad_key_length_is_refused() {
-    assert!(matches!(StoreKey::from_hex("abcd"), Err(StoreError::BadKey)));
+    assert!(matches!(
+        StoreKey::from_hex("abcd"),
+        Err(StoreError::BadKey)
+    ));
     assert!(StoreKey::from_hex(&"ab".repeat(32)).is_ok());
 }

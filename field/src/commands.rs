@@ -187,8 +187,15 @@ pub fn read_form(path: &Path) -> Result<FormInput, CliError> {
     });
     serde_json::from_str(&text).map_err(|e| {
         // serde_json's message names the position and expected type, never the value.
-        CliError::new("input.json", &format!("form is not valid JSON: line {}, column {}", e.line(), e.column()))
-            .exit(3)
+        CliError::new(
+            "input.json",
+            &format!(
+                "form is not valid JSON: line {}, column {}",
+                e.line(),
+                e.column()
+            ),
+        )
+        .exit(3)
     })
 }
 
@@ -298,11 +305,13 @@ fn resolve_household(store: &Store, key: &str) -> Result<HouseholdId, CliError> 
         return Ok(id);
     }
     let mut issues = Issues::new();
-    let code = abha_core::model::HouseholdCode::parse(&mut issues, "household", key)
-        .ok_or_else(|| CliError::from(validate::ValidationError {
-            errors: issues.errors,
-            warnings: Vec::new(),
-        }))?;
+    let code =
+        abha_core::model::HouseholdCode::parse(&mut issues, "household", key).ok_or_else(|| {
+            CliError::from(validate::ValidationError {
+                errors: issues.errors,
+                warnings: Vec::new(),
+            })
+        })?;
     let found = store.households_by_code(&code.to_string())?;
     match found.as_slice() {
         [one] => Ok(one.id),
@@ -348,29 +357,33 @@ pub fn household_show(dir: &Path, key: &str, json: bool) -> Result<(), CliError>
     let store = Home::load(dir)?.open_store()?;
     let id = resolve_household(&store, key)?;
     let d = store.household(id)?;
-    emit(json, &json!({"ok": true, "household": d.household, "members": d.members}), || {
-        let mut s = format!(
-            "household {} ({})\n  address: {}\n",
-            d.household.code,
-            d.household.id,
-            d.household.address.as_deref().unwrap_or("")
-        );
-        for m in &d.members {
-            s.push_str(&format!(
-                "  - {} {} {} {} {}{}\n",
-                m.given_name.as_deref().unwrap_or(""),
-                m.family_name.as_deref().unwrap_or(""),
-                m.gender.as_deref().unwrap_or(""),
-                m.birth_date.as_deref().unwrap_or(""),
-                m.relation.as_deref().unwrap_or(""),
-                m.aadhaar_masked
-                    .as_deref()
-                    .map(|a| format!(" aadhaar {a}"))
-                    .unwrap_or_default()
-            ));
-        }
-        s.trim_end().to_owned()
-    });
+    emit(
+        json,
+        &json!({"ok": true, "household": d.household, "members": d.members}),
+        || {
+            let mut s = format!(
+                "household {} ({})\n  address: {}\n",
+                d.household.code,
+                d.household.id,
+                d.household.address.as_deref().unwrap_or("")
+            );
+            for m in &d.members {
+                s.push_str(&format!(
+                    "  - {} {} {} {} {}{}\n",
+                    m.given_name.as_deref().unwrap_or(""),
+                    m.family_name.as_deref().unwrap_or(""),
+                    m.gender.as_deref().unwrap_or(""),
+                    m.birth_date.as_deref().unwrap_or(""),
+                    m.relation.as_deref().unwrap_or(""),
+                    m.aadhaar_masked
+                        .as_deref()
+                        .map(|a| format!(" aadhaar {a}"))
+                        .unwrap_or_default()
+                ));
+            }
+            s.trim_end().to_owned()
+        },
+    );
     Ok(())
 }
 
@@ -421,18 +434,25 @@ struct SearchOut<'a> {
 pub fn member_search(dir: &Path, query: &str, limit: u32, json: bool) -> Result<(), CliError> {
     let store = Home::load(dir)?.open_store()?;
     let ms = store.search_members(query, limit)?;
-    emit(json, &SearchOut { ok: true, members: &ms }, || {
-        ms.iter()
-            .map(|m| {
-                format!(
-                    "{}  {} {}",
-                    m.id,
-                    m.given_name.as_deref().unwrap_or(""),
-                    m.family_name.as_deref().unwrap_or("")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
+    emit(
+        json,
+        &SearchOut {
+            ok: true,
+            members: &ms,
+        },
+        || {
+            ms.iter()
+                .map(|m| {
+                    format!(
+                        "{}  {} {}",
+                        m.id,
+                        m.given_name.as_deref().unwrap_or(""),
+                        m.family_name.as_deref().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        },
+    );
     Ok(())
 }

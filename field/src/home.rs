@@ -75,7 +75,10 @@ impl Home {
         token_key: Option<&Path>,
     ) -> Result<Home, CliError> {
         if Self::config_path(dir).exists() || dir.join("keys").exists() {
-            return Err(CliError::new("home.exists", "this directory already holds a device home"));
+            return Err(CliError::new(
+                "home.exists",
+                "this directory already holds a device home",
+            ));
         }
         let (pem, source) = match sealing_key {
             Some(p) => (
@@ -110,7 +113,10 @@ impl Home {
     /// Loads an existing home.
     pub fn load(dir: &Path) -> Result<Home, CliError> {
         let text = fs::read_to_string(Self::config_path(dir)).map_err(|_| {
-            CliError::new("home.missing", "no device home here; run `abha-field --home DIR init`")
+            CliError::new(
+                "home.missing",
+                "no device home here; run `abha-field --home DIR init`",
+            )
         })?;
         let config = serde_json::from_str(&text)
             .map_err(|_| CliError::new("home.invalid", "device.json is not valid"))?;
@@ -153,8 +159,8 @@ impl Home {
         let hex = zeroize::Zeroizing::new(
             fs::read_to_string(self.dir.join("keys/token.key")).map_err(CliError::io)?,
         );
-        let token =
-            TokenKey::from_hex(&hex).map_err(|e| CliError::new("seal.bad_token_key", &e.to_string()))?;
+        let token = TokenKey::from_hex(&hex)
+            .map_err(|e| CliError::new("seal.bad_token_key", &e.to_string()))?;
         Ok(AadhaarSealer::new(key, token))
     }
 }

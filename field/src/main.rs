@@ -20,7 +20,12 @@ use crate::output::{CliError, print_error};
 #[command(name = "abha-field", version, about)]
 struct Cli {
     /// The device's data directory.
-    #[arg(long, global = true, env = "ABHA_FIELD_HOME", default_value = ".field-home")]
+    #[arg(
+        long,
+        global = true,
+        env = "ABHA_FIELD_HOME",
+        default_value = ".field-home"
+    )]
     home: PathBuf,
     /// Print results and errors as JSON on stdout.
     #[arg(long, global = true)]
@@ -150,7 +155,7 @@ struct HouseholdAdd {
 #[derive(Debug, Subcommand)]
 enum MemberCmd {
     /// Add a member to a household.
-    Add(MemberAdd),
+    Add(Box<MemberAdd>),
     /// Find members by name (any script).
     Search {
         /// Part of a name.

@@ -39,7 +39,10 @@ fn symbol_value(c: char) -> Option<u8> {
         'I' | 'L' => '1',
         c => c,
     };
-    ALPHABET.iter().position(|&a| a as char == c).map(|p| p as u8)
+    ALPHABET
+        .iter()
+        .position(|&a| a as char == c)
+        .map(|p| p as u8)
 }
 
 impl HouseholdCode {

@@ -16,7 +16,8 @@ pub const MAX_ADDRESS: usize = 200;
 pub const MAX_PLACE_NAME: usize = 99;
 
 const PUNCT: &[char] = &[
-    ',', '.', '/', '-', '#', '(', ')', '\'', '&', ':', ';', '\u{2019}', '\u{0964}', '\u{06D4}', '\u{060C}',
+    ',', '.', '/', '-', '#', '(', ')', '\'', '&', ':', ';', '\u{2019}', '\u{0964}', '\u{06D4}',
+    '\u{060C}',
 ];
 
 fn allowed(c: char) -> bool {

@@ -16,6 +16,18 @@ use uuid::Uuid;
 use super::{Action, EntityKind, Hlc, Op, OpId, Value};
 use crate::ids::ReplicaId;
 
+fn digest_of(ids: &[OpId]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(b"abha-changeset/v1\0");
+    for id in ids {
+        h.update(id.as_bytes());
+    }
+    let d = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
 /// One op inside a change set (origin, sequence number and timestamp come from the set).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct ChangeOp {
@@ -122,15 +134,32 @@ impl ChangeSet {
     }
 
     fn compute_digest(&self) -> [u8; 16] {
-        let mut h = Sha256::new();
-        h.update(b"abha-changeset/v1\0");
-        for i in 0..self.ops.len() {
-            h.update(self.op_id(i).as_bytes());
+        let ids: Vec<OpId> = (0..self.ops.len()).map(|i| self.op_id(i)).collect();
+        digest_of(&ids)
+    }
+
+    /// Builds a set whose op ids the caller has already computed (the local write path computes
+    /// them while merging). `ids[i]` must be the id of op `i`; this is checked in debug builds.
+    pub(crate) fn with_ids(
+        origin: ReplicaId,
+        first_seq: u64,
+        hlc: Hlc,
+        ops: Vec<ChangeOp>,
+        ids: &[OpId],
+    ) -> Result<Self, ChangeSetError> {
+        let set = Self {
+            origin,
+            first_seq,
+            hlc,
+            ops,
+            digest: digest_of(ids),
+        };
+        set.check_shape()?;
+        if ids.len() != set.ops.len() {
+            return Err(ChangeSetError::Digest);
         }
-        let d = h.finalize();
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&d[..16]);
-        out
+        debug_assert_eq!(set.verify(), Ok(()));
+        Ok(set)
     }
 
     /// Checks shape and digest (for sets read from disk or received from a peer).
@@ -158,10 +187,32 @@ impl ChangeSet {
         })
     }
 
-    /// Compact binary encoding of the ops (postcard), as stored in the `changes` table.
+    /// Compact binary encoding of the ops, as stored in the `changes` table and sent on the
+    /// wire: entity ids are listed once and referred to by index (a member's dozen fields would
+    /// otherwise repeat its 16-byte id a dozen times), kinds and actions are their stable codes,
+    /// and the rest is postcard.
     pub fn encode_ops(&self) -> Vec<u8> {
+        let mut entities: Vec<(u8, [u8; 16])> = Vec::new();
+        let mut ops = Vec::with_capacity(self.ops.len());
+        for o in &self.ops {
+            let key = (o.kind.code(), *o.entity.as_bytes());
+            let idx = match entities.iter().rposition(|e| *e == key) {
+                Some(i) => i,
+                None => {
+                    entities.push(key);
+                    entities.len() - 1
+                }
+            };
+            ops.push(PackedOp {
+                entity: idx as u32,
+                field: &o.field,
+                action: o.action.code(),
+                value: &o.value,
+                deps: &o.deps,
+            });
+        }
         // Encoding plain data into a Vec cannot fail.
-        postcard::to_stdvec(&self.ops).unwrap_or_default()
+        postcard::to_stdvec(&Packed { entities, ops }).unwrap_or_default()
     }
 
     /// Rebuilds a set from its stored columns and verifies it.
@@ -172,8 +223,25 @@ impl ChangeSet {
         ops: &[u8],
         digest: &[u8],
     ) -> Result<Self, ChangeSetError> {
-        let ops: Vec<ChangeOp> =
-            postcard::from_bytes(ops).map_err(|_| ChangeSetError::Encoding)?;
+        let packed: Unpacked = postcard::from_bytes(ops).map_err(|_| ChangeSetError::Encoding)?;
+        let ops = packed
+            .ops
+            .into_iter()
+            .map(|p| {
+                let &(kind, id) = packed
+                    .entities
+                    .get(p.entity as usize)
+                    .ok_or(ChangeSetError::Encoding)?;
+                Ok(ChangeOp {
+                    kind: EntityKind::from_code(kind.into()).ok_or(ChangeSetError::Encoding)?,
+                    entity: Uuid::from_bytes(id),
+                    field: p.field,
+                    action: Action::from_code(p.action.into()).ok_or(ChangeSetError::Encoding)?,
+                    value: p.value,
+                    deps: p.deps,
+                })
+            })
+            .collect::<Result<Vec<_>, ChangeSetError>>()?;
         let digest = <[u8; 16]>::try_from(digest).map_err(|_| ChangeSetError::Encoding)?;
         let set = Self {
             origin,
@@ -185,6 +253,36 @@ impl ChangeSet {
         set.verify()?;
         Ok(set)
     }
+}
+
+#[derive(Serialize)]
+struct Packed<'a> {
+    entities: Vec<(u8, [u8; 16])>,
+    ops: Vec<PackedOp<'a>>,
+}
+
+#[derive(Serialize)]
+struct PackedOp<'a> {
+    entity: u32,
+    field: &'a str,
+    action: u8,
+    value: &'a Value,
+    deps: &'a [OpId],
+}
+
+#[derive(Deserialize)]
+struct Unpacked {
+    entities: Vec<(u8, [u8; 16])>,
+    ops: Vec<UnpackedOp>,
+}
+
+#[derive(Deserialize)]
+struct UnpackedOp {
+    entity: u32,
+    field: String,
+    action: u8,
+    value: Value,
+    deps: Vec<OpId>,
 }
 
 #[cfg(test)]
@@ -224,8 +322,8 @@ mod tests {
     fn test_round_trip_and_op_ids() {
         let s = set();
         assert_eq!(s.last_seq(), 11);
-        let back = ChangeSet::decode(s.origin, s.first_seq, s.hlc, &s.encode_ops(), &s.digest)
-            .unwrap();
+        let back =
+            ChangeSet::decode(s.origin, s.first_seq, s.hlc, &s.encode_ops(), &s.digest).unwrap();
         assert_eq!(back, s);
         let ops: Vec<Op> = s.ops().collect();
         assert_eq!(ops[1].seq, 11);
@@ -254,5 +352,32 @@ mod tests {
             ChangeSet::new(s.origin, 1, s.hlc, vec![]),
             Err(ChangeSetError::Empty)
         ));
+    }
+
+    #[test]
+    fn test_encoding_is_compact_and_stable() {
+        let s = set();
+        let bytes = s.encode_ops();
+        // One entity listed once: 1 + (1 + 16) bytes, then two small ops.
+        assert!(bytes.len() < 80, "{} bytes", bytes.len());
+        // The value tags are part of the stored format: pin them.
+        assert_eq!(postcard::to_stdvec(&Value::Null).unwrap(), [0]);
+        assert_eq!(postcard::to_stdvec(&Value::Int(-1)).unwrap(), [1, 1]);
+        assert_eq!(
+            postcard::to_stdvec(&Value::Text("a".into())).unwrap(),
+            [2, 1, b'a']
+        );
+        assert_eq!(
+            postcard::to_stdvec(&Value::Bytes(vec![9])).unwrap(),
+            [3, 1, 9]
+        );
+        assert_eq!(
+            postcard::to_stdvec(&OpId::from_bytes([5; 16])).unwrap(),
+            [5; 16]
+        );
+        assert_eq!(
+            serde_json::to_string(&OpId::from_bytes([0xab; 16])).unwrap(),
+            format!("\"{}\"", "ab".repeat(16))
+        );
     }
 }

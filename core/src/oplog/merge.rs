@@ -79,16 +79,16 @@ pub enum FieldState {
     Lattice(Value),
     /// Identity register: current heads and every op known to be replaced.
     Identity {
-        /// Unreplaced writes.
+        /// Unreplaced writes, by stamp.
         heads: Vec<Head>,
-        /// Ops replaced by some write.
+        /// Ops replaced by some write, sorted.
         superseded: Vec<OpId>,
     },
     /// Observed-remove set: live adds and removed tags.
     Set {
-        /// Live adds.
+        /// Live adds, by stamp.
         adds: Vec<Tag>,
-        /// Removed tags.
+        /// Removed tags, sorted.
         removed: Vec<OpId>,
     },
 }
@@ -152,10 +152,12 @@ pub fn lattice_join(a: &Value, b: &Value) -> Value {
         Value::Text(t) => EnrollmentState::parse(t),
         _ => None,
     };
+    // Known states are always kept in their canonical spelling, so joining is idempotent.
+    let canonical = |s: EnrollmentState| Value::Text(s.code().to_owned());
     match (parse(a), parse(b)) {
-        (Some(x), Some(y)) => Value::Text(x.join(y).code().to_owned()),
-        (Some(_), None) => a.clone(),
-        (None, Some(_)) => b.clone(),
+        (Some(x), Some(y)) => canonical(x.join(y)),
+        (Some(x), None) => canonical(x),
+        (None, Some(y)) => canonical(y),
         // Neither known: a deterministic choice.
         (None, None) => {
             if a.total_cmp(b).is_ge() {
@@ -181,7 +183,10 @@ fn identity_effect(field: &'static str, heads: &[Head]) -> Effect {
 }
 
 fn set_effect(field: &'static str, adds: &[Tag]) -> Effect {
-    let current = adds.iter().max_by_key(|t| t.stamp).map(|t| t.element.clone());
+    let current = adds
+        .iter()
+        .max_by_key(|t| t.stamp)
+        .map(|t| t.element.clone());
     let mut live: Vec<Vec<u8>> = adds.iter().map(|t| t.element.clone()).collect();
     live.sort();
     live.dedup();
@@ -196,6 +201,9 @@ fn set_effect(field: &'static str, adds: &[Tag]) -> Effect {
 pub fn apply(state: &mut EntityState, op: &Op) -> Result<Effect, MergeError> {
     let stamp = op.op_stamp();
     if op.action == Action::Delete {
+        if !op.field.is_empty() || op.value != Value::Null {
+            return Err(MergeError::WrongAction);
+        }
         let was = state.deleted;
         state.deleted = Some(was.map_or(stamp, |w| w.max(stamp)));
         return Ok(if was.is_none() {
@@ -211,6 +219,10 @@ pub fn apply(state: &mut EntityState, op: &Op) -> Result<Effect, MergeError> {
     let is_set_action = matches!(op.action, Action::Add | Action::Remove);
     if is_set_action != (spec.rule == MergeRule::AddWinsSet) {
         return Err(MergeError::WrongAction);
+    }
+    // Set elements are never null; checked before any state is created.
+    if is_set_action && !matches!(op.value, Value::Bytes(_)) {
+        return Err(MergeError::WrongType);
     }
     let slot = state.fields.get_mut(spec.name);
     Ok(match (spec.rule, slot) {
@@ -232,28 +244,39 @@ pub fn apply(state: &mut EntityState, op: &Op) -> Result<Effect, MergeError> {
             }
         }
         (MergeRule::Identity, Some(FieldState::Identity { heads, superseded })) => {
-            if superseded.contains(&op.id) || heads.iter().any(|h| h.op == op.id) {
-                Effect::None
-            } else {
-                for d in &op.deps {
-                    if !superseded.contains(d) {
-                        superseded.push(*d);
-                    }
+            if heads.iter().any(|h| h.op == op.id) {
+                return Ok(Effect::None);
+            }
+            // What this write replaced is retired even if the write itself was already replaced
+            // by a later one that arrived first (chain X <- Y <- Z delivered Z, X, Y).
+            let mut changed = false;
+            for d in &op.deps {
+                if let Err(at) = superseded.binary_search(d) {
+                    superseded.insert(at, *d);
                 }
-                heads.retain(|h| !op.deps.contains(&h.op));
+            }
+            let before = heads.len();
+            heads.retain(|h| !op.deps.contains(&h.op));
+            changed |= heads.len() != before;
+            if superseded.binary_search(&op.id).is_err() {
                 heads.push(Head {
                     op: op.id,
                     stamp,
                     value: op.value.clone(),
                 });
                 heads.sort_by_key(|h| h.stamp);
+                changed = true;
+            }
+            if changed {
                 identity_effect(spec.name, heads)
+            } else {
+                Effect::None
             }
         }
         (MergeRule::AddWinsSet, Some(FieldState::Set { adds, removed })) => {
             match op.action {
                 Action::Add => {
-                    if removed.contains(&op.id) || adds.iter().any(|t| t.op == op.id) {
+                    if removed.binary_search(&op.id).is_ok() || adds.iter().any(|t| t.op == op.id) {
                         return Ok(Effect::None);
                     }
                     let Value::Bytes(element) = &op.value else {
@@ -269,8 +292,8 @@ pub fn apply(state: &mut EntityState, op: &Op) -> Result<Effect, MergeError> {
                 _ => {
                     let before = adds.len();
                     for d in &op.deps {
-                        if !removed.contains(d) {
-                            removed.push(*d);
+                        if let Err(at) = removed.binary_search(d) {
+                            removed.insert(at, *d);
                         }
                     }
                     adds.retain(|t| !op.deps.contains(&t.op));
@@ -326,12 +349,210 @@ pub fn set_tags(state: &EntityState, field: &str, element: &[u8]) -> Vec<OpId> {
 }
 
 impl EntityState {
-    /// Compact encoding for storage.
+    /// Compact encoding for storage. Stamps are the bulk of the state and most fields of an
+    /// entity were written by the same change set, so distinct `(time, replica)` pairs are listed
+    /// once and each stamp refers to one by index.
     pub fn encode(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).unwrap_or_default()
+        let mut clocks: Vec<(u64, u64)> = Vec::new();
+        let mut pack = |s: &OpStamp| -> PStamp {
+            let key = (s.hlc.to_i64() as u64, s.origin.as_i64() as u64);
+            let clock = match clocks.iter().position(|c| *c == key) {
+                Some(i) => i,
+                None => {
+                    clocks.push(key);
+                    clocks.len() - 1
+                }
+            };
+            PStamp {
+                clock: clock as u32,
+                seq: s.seq,
+            }
+        };
+        let deleted = self.deleted.as_ref().map(&mut pack);
+        let fields = self
+            .fields
+            .iter()
+            .map(|(name, f)| {
+                let pf = match f {
+                    FieldState::Lww(s) => PField::Lww(pack(s)),
+                    FieldState::Lattice(v) => PField::Lattice(v.clone()),
+                    FieldState::Identity { heads, superseded } => PField::Identity {
+                        heads: heads
+                            .iter()
+                            .map(|h| (h.op, pack(&h.stamp), h.value.clone()))
+                            .collect(),
+                        superseded: superseded.clone(),
+                    },
+                    FieldState::Set { adds, removed } => PField::Set {
+                        adds: adds
+                            .iter()
+                            .map(|t| (t.op, pack(&t.stamp), t.element.clone()))
+                            .collect(),
+                        removed: removed.clone(),
+                    },
+                };
+                (name.clone(), pf)
+            })
+            .collect();
+        postcard::to_stdvec(&PState {
+            clocks,
+            deleted,
+            fields,
+        })
+        .unwrap_or_default()
     }
-    /// Decodes stored state.
+
+    /// Decodes stored state; `None` if the bytes are not a valid state.
     pub fn decode(b: &[u8]) -> Option<Self> {
-        postcard::from_bytes(b).ok()
+        let p: PState = postcard::from_bytes(b).ok()?;
+        let unpack = |s: &PStamp| -> Option<OpStamp> {
+            let &(hlc, origin) = p.clocks.get(s.clock as usize)?;
+            Some(OpStamp {
+                hlc: Hlc::from_i64(i64::try_from(hlc).ok()?).ok()?,
+                origin: ReplicaId::from_i64(i64::try_from(origin).ok()?).ok()?,
+                seq: s.seq,
+            })
+        };
+        let deleted = match &p.deleted {
+            None => None,
+            Some(s) => Some(unpack(s)?),
+        };
+        let mut fields = BTreeMap::new();
+        for (name, pf) in &p.fields {
+            let f = match pf {
+                PField::Lww(s) => FieldState::Lww(unpack(s)?),
+                PField::Lattice(v) => FieldState::Lattice(v.clone()),
+                PField::Identity { heads, superseded } => FieldState::Identity {
+                    heads: heads
+                        .iter()
+                        .map(|(op, s, v)| {
+                            Some(Head {
+                                op: *op,
+                                stamp: unpack(s)?,
+                                value: v.clone(),
+                            })
+                        })
+                        .collect::<Option<_>>()?,
+                    superseded: sorted(superseded),
+                },
+                PField::Set { adds, removed } => FieldState::Set {
+                    adds: adds
+                        .iter()
+                        .map(|(op, s, e)| {
+                            Some(Tag {
+                                op: *op,
+                                stamp: unpack(s)?,
+                                element: e.clone(),
+                            })
+                        })
+                        .collect::<Option<_>>()?,
+                    removed: sorted(removed),
+                },
+            };
+            fields.insert(name.clone(), f);
+        }
+        Some(Self { deleted, fields })
+    }
+}
+
+/// Stored id lists are searched by bisection: never trust their order from disk.
+fn sorted(ids: &[OpId]) -> Vec<OpId> {
+    let mut v = ids.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[derive(Serialize, Deserialize)]
+struct PStamp {
+    clock: u32,
+    seq: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+enum PField {
+    Lww(PStamp),
+    Lattice(Value),
+    Identity {
+        heads: Vec<(OpId, PStamp, Value)>,
+        superseded: Vec<OpId>,
+    },
+    Set {
+        adds: Vec<(OpId, PStamp, Vec<u8>)>,
+        removed: Vec<OpId>,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct PState {
+    clocks: Vec<(u64, u64)>,
+    deleted: Option<PStamp>,
+    fields: Vec<(String, PField)>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use uuid::Uuid;
+
+    fn op(field: &str, action: Action, value: Value) -> Op {
+        let origin = ReplicaId::from_i64(3).unwrap();
+        let hlc = Hlc::new(10, 0);
+        let entity = Uuid::from_u128(1);
+        Op {
+            id: Op::compute_id(
+                origin,
+                1,
+                hlc,
+                EntityKind::Member,
+                &entity,
+                field,
+                action,
+                &value,
+                &[],
+            ),
+            origin,
+            seq: 1,
+            hlc,
+            kind: EntityKind::Member,
+            entity,
+            field: field.into(),
+            action,
+            value,
+            deps: vec![],
+        }
+    }
+
+    #[test]
+    fn test_delete_must_not_carry_a_field_or_value() {
+        let mut s = EntityState::default();
+        let bad = op("given_name", Action::Delete, Value::Null);
+        assert_eq!(apply(&mut s, &bad), Err(MergeError::WrongAction));
+        let bad = op("", Action::Delete, Value::Int(1));
+        assert_eq!(apply(&mut s, &bad), Err(MergeError::WrongAction));
+        assert_eq!(s, EntityState::default());
+        assert_eq!(
+            apply(&mut s, &op("", Action::Delete, Value::Null)),
+            Ok(Effect::Deleted)
+        );
+    }
+
+    #[test]
+    fn test_decode_restores_sorted_id_lists() {
+        let mut s = EntityState::default();
+        let ids = [OpId::from_bytes([9; 16]), OpId::from_bytes([1; 16])];
+        s.fields.insert(
+            "aadhaar_token".into(),
+            FieldState::Identity {
+                heads: vec![],
+                superseded: ids.to_vec(),
+            },
+        );
+        let back = EntityState::decode(&s.encode()).unwrap();
+        let Some(FieldState::Identity { superseded, .. }) = back.fields.get("aadhaar_token") else {
+            panic!("field lost")
+        };
+        assert_eq!(superseded, &vec![ids[1], ids[0]]);
     }
 }

@@ -29,8 +29,10 @@ pub use merge::{EntityState, OpStamp};
 use crate::ids::ReplicaId;
 
 /// Content address of an op: the first 16 bytes of SHA-256 over its canonical encoding.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct OpId(#[serde(with = "hex_bytes")] [u8; 16]);
+///
+/// Serialised as 16 raw bytes in binary formats (storage, sync) and as hex in JSON.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpId([u8; 16]);
 
 impl OpId {
     /// From raw bytes.
@@ -59,16 +61,26 @@ impl fmt::Debug for OpId {
     }
 }
 
-mod hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub fn serialize<S: Serializer>(b: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(b))
+impl Serialize for OpId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&hex::encode(self.0))
+        } else {
+            self.0.serialize(s)
+        }
     }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 16], D::Error> {
-        let s = String::deserialize(d)?;
-        let v = hex::decode(s).map_err(D::Error::custom)?;
-        <[u8; 16]>::try_from(v.as_slice()).map_err(|_| D::Error::custom("op id must be 16 bytes"))
+}
+
+impl<'de> Deserialize<'de> for OpId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            let v = hex::decode(s).map_err(D::Error::custom)?;
+            Self::from_slice(&v).ok_or_else(|| D::Error::custom("op id must be 16 bytes"))
+        } else {
+            <[u8; 16]>::deserialize(d).map(Self)
+        }
     }
 }
 

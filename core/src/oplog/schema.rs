@@ -233,7 +233,11 @@ mod tests {
     fn test_field_names_are_safe_sql_identifiers() {
         for k in EntityKind::ALL {
             let spec = entity(k);
-            assert!(spec.table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert!(
+                spec.table
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_')
+            );
             for fs in spec.fields {
                 assert!(
                     fs.name

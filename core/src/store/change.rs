@@ -16,10 +16,11 @@ use uuid::Uuid;
 use super::error::{Result, StoreError};
 use super::materialize::Batch;
 use super::meta;
-use crate::ids::ReplicaId;
+use crate::ids::{MemberId, ReplicaId};
 use crate::oplog::merge::{identity_heads, set_tags};
 use crate::oplog::schema::{self, MergeRule};
 use crate::oplog::{Action, ChangeOp, ChangeSet, EntityKind, HlcState, Op, Value};
+use crate::seal::SealedAadhaar;
 
 /// A local write in progress. See the module docs.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ pub struct Change<'c> {
     now_ms: u64,
     ops: Vec<ChangeOp>,
     main_entity: Option<Uuid>,
+    sealed: Vec<(MemberId, SealedAadhaar)>,
 }
 
 impl<'c> Change<'c> {
@@ -37,7 +39,13 @@ impl<'c> Change<'c> {
             now_ms,
             ops: Vec::new(),
             main_entity: None,
+            sealed: Vec::new(),
         }
+    }
+
+    /// Keeps a member's sealed Aadhaar on this device (not an op: see the `members` table).
+    pub fn seal_aadhaar(&mut self, member: MemberId, sealed: &SealedAadhaar) {
+        self.sealed.push((member, sealed.clone()));
     }
 
     /// The transaction, for side tables that are not replicated as ops (sealed Aadhaar), and for
@@ -100,7 +108,13 @@ impl<'c> Change<'c> {
     }
 
     /// Adds an element to a set-valued field (household membership).
-    pub fn add(&mut self, kind: EntityKind, entity: Uuid, field: &str, element: Value) -> Result<()> {
+    pub fn add(
+        &mut self,
+        kind: EntityKind,
+        entity: Uuid,
+        field: &str,
+        element: Value,
+    ) -> Result<()> {
         let name = Self::check(kind, field, &element, true)?;
         if !matches!(element, Value::Bytes(_)) {
             return Err(StoreError::InvalidData("set element"));
@@ -141,6 +155,7 @@ impl<'c> Change<'c> {
             now_ms,
             mut ops,
             main_entity,
+            sealed,
         } = self;
         if ops.is_empty() {
             tx.commit()?;
@@ -148,9 +163,9 @@ impl<'c> Change<'c> {
         }
         let m = meta::load(&tx)?;
         let replica: ReplicaId = m.replica;
-        let mut clock = HlcState::resume(m.hlc);
-        let hlc = clock.tick(now_ms);
+        let hlc = HlcState::resume(m.hlc).tick(now_ms);
         let first_seq = m.next_seq;
+        let mut ids = Vec::with_capacity(ops.len());
         {
             let mut batch = Batch::new(&tx, now_ms);
             for (i, o) in ops.iter_mut().enumerate() {
@@ -170,8 +185,7 @@ impl<'c> Change<'c> {
                 let seq = first_seq + i as u64;
                 let op = Op {
                     id: Op::compute_id(
-                        replica, seq, hlc, o.kind, &o.entity, &o.field, o.action, &o.value,
-                        &o.deps,
+                        replica, seq, hlc, o.kind, &o.entity, &o.field, o.action, &o.value, &o.deps,
                     ),
                     origin: replica,
                     seq,
@@ -184,11 +198,31 @@ impl<'c> Change<'c> {
                     deps: o.deps.clone(),
                 };
                 batch.apply(&op)?;
+                ids.push(op.id);
             }
             batch.flush()?;
         }
+        for (member, a) in &sealed {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE members SET aadhaar_ciphertext = ?2, aadhaar_key_id = ?3,
+                       aadhaar_sealed_at = ?4 WHERE id = ?1",
+                )?
+                .execute(params![
+                    member.as_bytes(),
+                    a.ciphertext,
+                    a.key_id,
+                    now_ms as i64
+                ])?;
+            if n != 1 {
+                return Err(StoreError::NotFound {
+                    entity: "member",
+                    id: member.to_string(),
+                });
+            }
+        }
         let n = ops.len();
-        let set = ChangeSet::new(replica, first_seq, hlc, ops)
+        let set = ChangeSet::with_ids(replica, first_seq, hlc, ops, &ids)
             .map_err(|_| StoreError::InvalidData("change set"))?;
         tx.prepare_cached(
             "INSERT INTO changes (origin, first_seq, last_seq, hlc, ops, digest, received_at)
@@ -214,7 +248,6 @@ impl<'c> Change<'c> {
             main_entity.as_ref().map(|u| u.as_bytes().to_vec()),
             now_ms as i64,
         ])?;
-        meta::save_counters(&tx, set.last_seq() + 1, clock.last())?;
         tx.commit()?;
         tracing::debug!(%replica, label, ops = n, "local change committed");
         Ok(n)

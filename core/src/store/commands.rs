@@ -3,7 +3,7 @@
 //! These take the *validated* types from [`crate::model`], so nothing unvalidated and no
 //! plaintext Aadhaar number can reach the store. Only fields that have a value produce ops.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::error::{Result, StoreError};
 use super::{Change, Store};
@@ -43,11 +43,20 @@ fn member_ops(
         ("family_name", m.family_name.as_deref().map(txt)),
         ("name_latin", m.name_latin.as_deref().map(txt)),
         ("mobile", m.mobile.as_ref().map(|x| txt(x.as_str()))),
-        ("abha_number", m.abha_number.as_ref().map(|x| txt(x.as_str()))),
-        ("abha_address", m.abha_address.as_ref().map(|x| txt(&x.to_string()))),
+        (
+            "abha_number",
+            m.abha_number.as_ref().map(|x| txt(x.as_str())),
+        ),
+        (
+            "abha_address",
+            m.abha_address.as_ref().map(|x| txt(&x.to_string())),
+        ),
         ("created_by", created_by.map(|w| id(w.as_uuid()))),
         ("aadhaar_last4", m.aadhaar.as_ref().map(|a| txt(&a.last4))),
-        ("aadhaar_token", m.aadhaar.as_ref().map(|a| txt(a.token.as_str()))),
+        (
+            "aadhaar_token",
+            m.aadhaar.as_ref().map(|a| txt(a.token.as_str())),
+        ),
     ];
     fields.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
     c.set_all(EntityKind::Member, e, fields)?;
@@ -58,19 +67,7 @@ fn member_ops(
         id(household.as_uuid()),
     )?;
     if let Some(sealed) = &m.aadhaar {
-        c.tx()
-            .prepare_cached(
-                "INSERT INTO sealed_aadhaar (member_id, key_id, ciphertext, sealed_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(member_id) DO UPDATE SET key_id = excluded.key_id,
-                   ciphertext = excluded.ciphertext, sealed_at = excluded.sealed_at",
-            )?
-            .execute(params![
-                m.id.as_bytes(),
-                sealed.key_id,
-                sealed.ciphertext,
-                c.now_ms() as i64
-            ])?;
+        c.seal_aadhaar(m.id, sealed);
     }
     Ok(())
 }

@@ -39,12 +39,10 @@ struct RowUpdate {
     deleted: bool,
     /// Identity fields whose conflict status changed: `Some(heads)` open, `None` settled.
     conflicts: Vec<(&'static str, Option<Vec<Head>>)>,
-    touched: bool,
 }
 
 impl RowUpdate {
     fn set(&mut self, name: &'static str, v: Value) {
-        self.touched = true;
         match self.columns.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = v,
             None => self.columns.push((name, v)),
@@ -84,17 +82,18 @@ impl<'a, 't> Batch<'a, 't> {
 
     fn work(&mut self, kind: EntityKind, entity: Uuid) -> Result<&mut EntityWork> {
         if !self.entities.contains_key(&entity) {
-            let stored: Option<(i64, Vec<u8>)> = self
+            let sql = format!(
+                "SELECT merge FROM {} WHERE id = ?1",
+                schema::entity(kind).table
+            );
+            let stored: Option<Vec<u8>> = self
                 .tx
-                .prepare_cached("SELECT kind, state FROM entity_state WHERE entity = ?1")?
-                .query_row([entity.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .prepare_cached(&sql)?
+                .query_row([entity.as_bytes()], |r| r.get(0))
                 .optional()?;
             let state = match stored {
                 None => EntityState::default(),
-                Some((k, _)) if k != kind.code() as i64 => {
-                    return Err(StoreError::InvalidData("entity id reused for another kind"));
-                }
-                Some((_, b)) => {
+                Some(b) => {
                     EntityState::decode(&b).ok_or(StoreError::InvalidData("entity state"))?
                 }
             };
@@ -123,19 +122,14 @@ impl<'a, 't> Batch<'a, 't> {
         match effect {
             Effect::None => {}
             Effect::Column(name, v) => w.row.set(name, v),
-            Effect::Deleted => {
-                w.row.deleted = true;
-                w.row.touched = true;
-            }
+            Effect::Deleted => w.row.deleted = true,
             Effect::Identity {
                 field,
                 value,
                 conflict,
             } => {
                 w.row.set(field, value);
-                w.row
-                    .conflicts
-                    .retain(|(f, _)| *f != field);
+                w.row.conflicts.retain(|(f, _)| *f != field);
                 w.row
                     .conflicts
                     .push((field, (!conflict.is_empty()).then_some(conflict)));
@@ -164,14 +158,7 @@ impl<'a, 't> Batch<'a, 't> {
             if !w.dirty {
                 continue;
             }
-            tx.prepare_cached(
-                "INSERT INTO entity_state (entity, kind, state) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(entity) DO UPDATE SET state = excluded.state",
-            )?
-            .execute(params![entity.as_bytes(), w.kind.code(), w.state.encode()])?;
-            if w.row.touched {
-                write_row(tx, w.kind, entity, &w.row)?;
-            }
+            write_row(tx, w.kind, entity, &w.row, &w.state.encode())?;
             for (field, heads) in &w.row.conflicts {
                 write_conflict(tx, w.kind, entity, field, heads.as_deref(), now_ms)?;
             }
@@ -180,29 +167,35 @@ impl<'a, 't> Batch<'a, 't> {
     }
 }
 
-fn write_row(tx: &Transaction<'_>, kind: EntityKind, entity: Uuid, row: &RowUpdate) -> Result<()> {
+/// Upserts the row: its changed columns, deleted flag and merge state, in one statement.
+fn write_row(
+    tx: &Transaction<'_>,
+    kind: EntityKind,
+    entity: Uuid,
+    row: &RowUpdate,
+    merge_state: &[u8],
+) -> Result<()> {
     let table = schema::entity(kind).table;
     let mut cols: Vec<&str> = row.columns.iter().map(|(n, _)| *n).collect();
     if row.deleted {
         cols.push("deleted");
     }
-    let sql = if cols.is_empty() {
-        format!("INSERT INTO {table} (id) VALUES (?1) ON CONFLICT(id) DO NOTHING")
-    } else {
-        let placeholders: Vec<String> = (2..cols.len() + 2).map(|i| format!("?{i}")).collect();
-        let updates: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
-        format!(
-            "INSERT INTO {table} (id, {}) VALUES (?1, {}) ON CONFLICT(id) DO UPDATE SET {}",
-            cols.join(", "),
-            placeholders.join(", "),
-            updates.join(", ")
-        )
-    };
+    cols.push("merge");
+    let placeholders: Vec<String> = (2..cols.len() + 2).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let sql = format!(
+        "INSERT INTO {table} (id, {}) VALUES (?1, {}) ON CONFLICT(id) DO UPDATE SET {}",
+        cols.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    );
     let deleted_flag = Value::Int(1);
     let id = Value::Bytes(entity.as_bytes().to_vec());
+    let merge_value = Value::Bytes(merge_state.to_vec());
     let values = std::iter::once(SqlValue(&id))
         .chain(row.columns.iter().map(|(_, v)| SqlValue(v)))
-        .chain(row.deleted.then_some(SqlValue(&deleted_flag)));
+        .chain(row.deleted.then_some(SqlValue(&deleted_flag)))
+        .chain(std::iter::once(SqlValue(&merge_value)));
     tx.prepare_cached(&sql)?.execute(params_from_iter(values))?;
     Ok(())
 }
@@ -223,7 +216,13 @@ fn write_conflict(
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(entity, field) DO UPDATE SET candidates = excluded.candidates",
             )?
-            .execute(params![entity.as_bytes(), kind.code(), field, candidates, now_ms])?;
+            .execute(params![
+                entity.as_bytes(),
+                kind.code(),
+                field,
+                candidates,
+                now_ms
+            ])?;
         }
         None => {
             tx.prepare_cached("DELETE FROM conflicts WHERE entity = ?1 AND field = ?2")?

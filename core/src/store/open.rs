@@ -60,6 +60,21 @@ impl StoreKey {
     pub fn to_hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex::encode(*self.0))
     }
+    /// The statements that key a SQLCipher connection the way the store does. Every connection
+    /// to a store file must run exactly these before touching it (tests and benchmarks that open
+    /// the file directly use this too).
+    ///
+    /// HMAC-SHA256 instead of SQLCipher 4's default SHA-512: still a 256-bit MAC per page, and
+    /// ARMv8 tablets compute SHA-256 in hardware (SHA-512 needs ARMv8.2), which makes every page
+    /// write cheaper. See `docs/adr/0001-store-encryption.md`.
+    pub fn sqlcipher_pragmas(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA cipher_page_size = 4096; \
+             PRAGMA cipher_hmac_algorithm = HMAC_SHA256;",
+            self.to_hex().as_str()
+        ))
+    }
+
     fn check_mac(&self, salt: &[u8]) -> Vec<u8> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0[..])
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
@@ -168,10 +183,7 @@ pub(crate) fn open_keyed(db: &Path, key: &StoreKey, read_only: bool) -> Result<C
     let conn = Connection::open_with_flags(db, flags)?;
     // SQLCipher writes decryption failures to stderr itself; we report them as typed errors.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    {
-        let stmt = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", key.to_hex().as_str()));
-        conn.execute_batch(&stmt)?;
-    }
+    conn.execute_batch(&key.sqlcipher_pragmas())?;
     let probe: rusqlite::Result<i64> =
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0));
     match probe {

@@ -83,7 +83,7 @@ fn bad_id() -> rusqlite::Error {
 
 const MEMBER_COLS: &str = "m.id, m.household_id, m.given_name, m.middle_name, m.family_name,
     m.name_latin, m.gender, m.birth_date, m.mobile, m.relation, m.aadhaar_last4,
-    (SELECT count(*) FROM sealed_aadhaar s WHERE s.member_id = m.id), m.abha_number,
+    m.aadhaar_ciphertext IS NOT NULL, m.abha_number,
     m.abha_address, m.created_by, m.created_at";
 
 fn member_row(r: &Row<'_>) -> rusqlite::Result<Member> {
@@ -205,7 +205,8 @@ impl Store {
     /// One member; `NotFound` if unknown or deleted.
     pub fn member(&self, id: MemberId) -> Result<Member> {
         self.read(|conn| {
-            let sql = format!("SELECT {MEMBER_COLS} FROM members m WHERE m.id = ?1 AND m.deleted = 0");
+            let sql =
+                format!("SELECT {MEMBER_COLS} FROM members m WHERE m.id = ?1 AND m.deleted = 0");
             conn.prepare_cached(&sql)?
                 .query_row([id.as_bytes()], member_row)
                 .optional()?
@@ -223,7 +224,10 @@ impl Store {
         if q.is_empty() {
             return Ok(Vec::new());
         }
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let pattern = format!("%{escaped}%");
         self.read(|conn| {
             let sql = format!(

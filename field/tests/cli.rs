@@ -2,7 +2,11 @@
 #![allow(clippy::unwrap_used)]
 
 use abha_core::validate::checksum::verhoeff_digit;
-use abha_e2e::{Run, field};
+use abha_e2e::Run;
+
+fn field(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+    abha_e2e::run(env!("CARGO_BIN_EXE_abha-field").as_ref(), args, stdin, env)
+}
 use serde_json::Value;
 
 struct Device {
@@ -114,7 +118,11 @@ fn test_household_with_members_is_created_listed_and_shown() {
     let show = show.json();
     let members = show["members"].as_array().unwrap();
     assert_eq!(members.len(), 3);
-    assert!(members.iter().any(|m| m["given_name"] == "فاطمہ" && m["birth_date"] == "2010"));
+    assert!(
+        members
+            .iter()
+            .any(|m| m["given_name"] == "فاطمہ" && m["birth_date"] == "2010")
+    );
     for (m, n) in members.iter().zip(&nums) {
         assert_eq!(m["aadhaar_masked"], format!("XXXX XXXX {}", &n[8..]));
         assert_eq!(m["aadhaar_sealed"], true);
@@ -123,21 +131,39 @@ fn test_household_with_members_is_created_listed_and_shown() {
     // Add one more member by flags, Aadhaar on stdin.
     let r = d.run(
         &[
-            "member", "add", "--household", &code, "--given-name", "Imran", "--gender", "M",
-            "--birth-date", "1999", "--relation", "son_in_law", "--aadhaar-stdin",
+            "member",
+            "add",
+            "--household",
+            &code,
+            "--given-name",
+            "Imran",
+            "--gender",
+            "M",
+            "--birth-date",
+            "1999",
+            "--relation",
+            "son_in_law",
+            "--aadhaar-stdin",
         ],
         Some(&format!("{}\n", aadhaar("62345678901"))),
     );
     assert_eq!(r.code, 0, "{r:?}");
     let status = d.run(&["status"], None).json();
-    assert_eq!(status["pending"]["changes"], 3, "village + household + member");
+    assert_eq!(
+        status["pending"]["changes"], 3,
+        "village + household + member"
+    );
     let search = d.run(&["member", "search", "Imr"], None).json();
     assert_eq!(search["members"].as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn test_invalid_aadhaar_gives_checksum_code_in_json() {
-    let r = field(&["validate", "aadhaar", "234123412345", "--json"], None, &[]);
+    let r = field(
+        &["validate", "aadhaar", "234123412345", "--json"],
+        None,
+        &[],
+    );
     assert_eq!(r.code, 0, "validate exits 0 for invalid values");
     let v = r.json();
     assert_eq!(v["ok"], false);
@@ -151,16 +177,24 @@ fn test_invalid_aadhaar_gives_checksum_code_in_json() {
     let mut bad = aadhaar("23412341234").into_bytes();
     bad[11] = b'0' + (bad[11] - b'0' + 3) % 10;
     let bad = String::from_utf8(bad).unwrap();
-    let r = d.run(&["household", "add", "--from", "-"], Some(&form(&[bad.clone()])));
+    let r = d.run(
+        &["household", "add", "--from", "-"],
+        Some(&form(std::slice::from_ref(&bad))),
+    );
     assert_eq!(r.code, 3, "{r:?}");
     let e = r.json();
     assert_eq!(e["ok"], false);
     let errors = e["error"]["errors"].as_array().unwrap();
-    assert!(errors
-        .iter()
-        .any(|i| i["field"] == "members[0].aadhaar" && i["code"] == "aadhaar.checksum"));
+    assert!(
+        errors
+            .iter()
+            .any(|i| i["field"] == "members[0].aadhaar" && i["code"] == "aadhaar.checksum")
+    );
     assert!(!r.stdout.contains(&bad) && !r.stderr.contains(&bad));
-    assert_eq!(d.run(&["household", "list"], None).json()["households"], serde_json::json!([]));
+    assert_eq!(
+        d.run(&["household", "list"], None).json()["households"],
+        serde_json::json!([])
+    );
 }
 
 #[test]
@@ -214,7 +248,12 @@ fn test_form_errors_are_structured_and_complete() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["field"].as_str().unwrap().into(), i["code"].as_str().unwrap().into()))
+        .map(|i| {
+            (
+                i["field"].as_str().unwrap().into(),
+                i["code"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     for (f, c) in [
         ("village", "village.unknown"),
@@ -224,14 +263,23 @@ fn test_form_errors_are_structured_and_complete() {
         ("members[0].gender", "gender.invalid"),
         ("members[0].birth_date", "dob.future"),
     ] {
-        assert!(got.iter().any(|(gf, gc)| gf == f && gc == c), "missing {f}:{c} in {got:?}");
+        assert!(
+            got.iter().any(|(gf, gc)| gf == f && gc == c),
+            "missing {f}:{c} in {got:?}"
+        );
     }
     assert!(got.iter().any(|(f, _)| f == "members[0].mobile"));
     // Malformed JSON: a clear error, not a panic.
-    let r = d.run(&["household", "add", "--from", "-"], Some("{\"village\": 3456, \"members\": [1"));
+    let r = d.run(
+        &["household", "add", "--from", "-"],
+        Some("{\"village\": 3456, \"members\": [1"),
+    );
     assert_eq!(r.code, 3, "{r:?}");
     assert_eq!(r.json()["error"]["code"], "input.json");
-    let r = d.run(&["household", "add", "--from", "-"], Some("{\"villag\": 3456}"));
+    let r = d.run(
+        &["household", "add", "--from", "-"],
+        Some("{\"villag\": 3456}"),
+    );
     assert_eq!(r.code, 3, "{r:?}");
     let r = d.run(&["household", "show", "not-a-code!"], None);
     assert_ne!(r.code, 0);
@@ -241,10 +289,17 @@ fn test_form_errors_are_structured_and_complete() {
 #[test]
 fn test_wrong_key_is_refused_and_data_survives() {
     let d = Device::new();
-    let r = d.run(&["household", "add", "--from", "-"], Some(&form(&[aadhaar("34567890123")])));
+    let r = d.run(
+        &["household", "add", "--from", "-"],
+        Some(&form(&[aadhaar("34567890123")])),
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let wrong = "ab".repeat(32);
-    let r = d.run_env(&["household", "list"], None, &[("ABHA_FIELD_STORE_KEY", &wrong)]);
+    let r = d.run_env(
+        &["household", "list"],
+        None,
+        &[("ABHA_FIELD_STORE_KEY", &wrong)],
+    );
     assert_eq!(r.code, 5, "{r:?}");
     assert_eq!(r.json()["error"]["code"], "store.wrong_key");
     let r = d.run(&["household", "list"], None);
@@ -253,15 +308,27 @@ fn test_wrong_key_is_refused_and_data_survives() {
     let r = d.run(&["init"], None);
     assert_eq!(r.code, 1);
     assert_eq!(r.json()["error"]["code"], "home.exists");
-    assert_eq!(d.run(&["household", "list"], None).json()["households"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        d.run(&["household", "list"], None).json()["households"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn test_aadhaar_digits_never_printed_even_at_trace_logging() {
     let d = Device::new();
-    let nums: Vec<String> = (0..5).map(|i| aadhaar(&format!("7{:010}", 99_000 + i * 37))).collect();
+    let nums: Vec<String> = (0..5)
+        .map(|i| aadhaar(&format!("7{:010}", 99_000 + i * 37)))
+        .collect();
     let trace = [("ABHA_LOG", "trace")];
-    let mut outputs = vec![d.run_env(&["household", "add", "--from", "-"], Some(&form(&nums)), &trace)];
+    let mut outputs = vec![d.run_env(
+        &["household", "add", "--from", "-"],
+        Some(&form(&nums)),
+        &trace,
+    )];
     let code = outputs[0].json()["code"].as_str().unwrap().to_owned();
     for args in [
         vec!["household", "list"],
@@ -271,7 +338,10 @@ fn test_aadhaar_digits_never_printed_even_at_trace_logging() {
     ] {
         outputs.push(d.run_env(&args, None, &trace));
     }
-    assert!(outputs.iter().any(|o| o.stderr.contains("store opened")), "trace logs captured");
+    assert!(
+        outputs.iter().any(|o| o.stderr.contains("store opened")),
+        "trace logs captured"
+    );
     for o in &outputs {
         assert_eq!(o.code, 0, "{o:?}");
         for n in &nums {
