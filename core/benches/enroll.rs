@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use abha_core::ids::VillageId;
-use abha_core::model::{HouseholdDraft, HouseholdForm, LgdCodes, MemberDraft, VillageDraft};
+use abha_core::model::{HouseholdDraft, HouseholdForm, MemberDraft};
 use abha_core::seal::{AadhaarSealer, SealingKey, TokenKey};
 use abha_core::store::{Store, StoreKey};
 use abha_core::validate::checksum::verhoeff_digit;
@@ -137,17 +137,7 @@ fn main() {
     let key = StoreKey::random();
     let raw = raw_conn(&dir.path().join("raw.db"), &key);
     let store = Store::open(dir.path().join("field.db"), &key).unwrap();
-    let village = VillageDraft {
-        lgd: LgdCodes {
-            state: 1,
-            district: 2,
-            subdistrict: 12,
-            village: 3456,
-        },
-        name: "Khag".into(),
-    }
-    .validate()
-    .unwrap();
+    let village = abha_core::demo::villages()[0].validate().unwrap();
     store.put_village(&village).unwrap();
     let sealer = AadhaarSealer::new(
         SealingKey::from_pem(PUBLIC_PEM).unwrap(),

@@ -77,22 +77,7 @@ impl Device {
             self.seq += 1;
             let seq = self.seq;
             let entity = [MEMBER, ENROLLMENT][usize::from(kind == EntityKind::Enrollment)];
-            let id = Op::compute_id(
-                origin, seq, hlc, kind, &entity, field, action, &value, &deps,
-            );
-            let field = field.to_owned();
-            let op = Op {
-                id,
-                origin,
-                seq,
-                hlc,
-                kind,
-                entity,
-                field,
-                action,
-                value,
-                deps,
-            };
+            let op = Op::new(origin, seq, hlc, kind, entity, field, action, value, deps);
             merge::apply(self.view(kind), &op).unwrap();
             ops.push(op);
         }
@@ -462,22 +447,7 @@ fn test_tablet_clock_days_behind_still_wins_after_sync() {
 fn bad(kind: EntityKind, field: &'static str, action: Action, value: Value) -> Op {
     let (origin, seq, hlc) = (ReplicaId::from_i64(4).unwrap(), 1, Hlc::new(T0, 0));
     let (entity, deps) = (MEMBER, vec![]);
-    let id = Op::compute_id(
-        origin, seq, hlc, kind, &entity, field, action, &value, &deps,
-    );
-    let field = field.to_owned();
-    Op {
-        id,
-        origin,
-        seq,
-        hlc,
-        kind,
-        entity,
-        field,
-        action,
-        value,
-        deps,
-    }
+    Op::new(origin, seq, hlc, kind, entity, field, action, value, deps)
 }
 
 #[test]

@@ -93,21 +93,7 @@ fn hh(action: Action, h: u8, deps: Vec<OpId>) -> Edit {
 fn make_op(origin: ReplicaId, seq: u64, hlc: Hlc, e: Edit) -> Op {
     let (kind, field, action, value, deps) = e;
     let entity = [MEMBER_ID, ENROLLMENT_ID][usize::from(kind == EntityKind::Enrollment)];
-    let id = Op::compute_id(
-        origin, seq, hlc, kind, &entity, &field, action, &value, &deps,
-    );
-    Op {
-        id,
-        origin,
-        seq,
-        hlc,
-        kind,
-        entity,
-        field,
-        action,
-        value,
-        deps,
-    }
+    Op::new(origin, seq, hlc, kind, entity, field, action, value, deps)
 }
 
 // ---------- simulated replicas ----------

@@ -173,17 +173,18 @@ impl ChangeSet {
 
     /// The ops with their origin, sequence numbers, timestamp and ids filled in.
     pub fn ops(&self) -> impl Iterator<Item = Op> + '_ {
-        self.ops.iter().enumerate().map(|(i, o)| Op {
-            id: self.op_id(i),
-            origin: self.origin,
-            seq: self.first_seq + i as u64,
-            hlc: self.hlc,
-            kind: o.kind,
-            entity: o.entity,
-            field: o.field.clone(),
-            action: o.action,
-            value: o.value.clone(),
-            deps: o.deps.clone(),
+        self.ops.iter().enumerate().map(|(i, o)| {
+            Op::new(
+                self.origin,
+                self.first_seq + i as u64,
+                self.hlc,
+                o.kind,
+                o.entity,
+                o.field.clone(),
+                o.action,
+                o.value.clone(),
+                o.deps.clone(),
+            )
         })
     }
 

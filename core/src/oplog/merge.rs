@@ -498,30 +498,18 @@ mod tests {
 
     fn op(field: &str, action: Action, value: Value) -> Op {
         let origin = ReplicaId::from_i64(3).unwrap();
-        let hlc = Hlc::new(10, 0);
         let entity = Uuid::from_u128(1);
-        Op {
-            id: Op::compute_id(
-                origin,
-                1,
-                hlc,
-                EntityKind::Member,
-                &entity,
-                field,
-                action,
-                &value,
-                &[],
-            ),
+        Op::new(
             origin,
-            seq: 1,
-            hlc,
-            kind: EntityKind::Member,
+            1,
+            Hlc::new(10, 0),
+            EntityKind::Member,
             entity,
-            field: field.into(),
+            field,
             action,
             value,
-            deps: vec![],
-        }
+            vec![],
+        )
     }
 
     #[test]

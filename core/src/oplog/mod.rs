@@ -252,6 +252,37 @@ pub struct Op {
 }
 
 impl Op {
+    /// An op with these contents and its content address filled in.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        origin: ReplicaId,
+        seq: u64,
+        hlc: Hlc,
+        kind: EntityKind,
+        entity: Uuid,
+        field: impl Into<String>,
+        action: Action,
+        value: Value,
+        deps: Vec<OpId>,
+    ) -> Self {
+        let field = field.into();
+        let id = Self::compute_id(
+            origin, seq, hlc, kind, &entity, &field, action, &value, &deps,
+        );
+        Self {
+            id,
+            origin,
+            seq,
+            hlc,
+            kind,
+            entity,
+            field,
+            action,
+            value,
+            deps,
+        }
+    }
+
     /// The content address of an op with these contents.
     #[allow(clippy::too_many_arguments)]
     pub fn compute_id(

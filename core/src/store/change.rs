@@ -182,21 +182,17 @@ impl<'c> Change<'c> {
                     }
                     _ => Vec::new(),
                 };
-                let seq = first_seq + i as u64;
-                let op = Op {
-                    id: Op::compute_id(
-                        replica, seq, hlc, o.kind, &o.entity, &o.field, o.action, &o.value, &o.deps,
-                    ),
-                    origin: replica,
-                    seq,
+                let op = Op::new(
+                    replica,
+                    first_seq + i as u64,
                     hlc,
-                    kind: o.kind,
-                    entity: o.entity,
-                    field: o.field.clone(),
-                    action: o.action,
-                    value: o.value.clone(),
-                    deps: o.deps.clone(),
-                };
+                    o.kind,
+                    o.entity,
+                    o.field.clone(),
+                    o.action,
+                    o.value.clone(),
+                    o.deps.clone(),
+                );
                 batch.apply(&op)?;
                 ids.push(op.id);
             }
