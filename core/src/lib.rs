@@ -18,6 +18,7 @@ pub mod model;
 pub mod oplog;
 pub mod seal;
 pub mod store;
+pub mod sync;
 pub mod validate;
 
 /// The version of this library.

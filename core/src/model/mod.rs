@@ -6,6 +6,7 @@
 //! machine codes the apps translate; see [`crate::validate`].
 
 pub mod consent;
+pub mod edit;
 pub mod enrollment;
 pub mod form;
 pub mod household;
@@ -15,6 +16,7 @@ pub mod text;
 pub mod village;
 
 pub use consent::{ConsentDraft, ConsentMethod, GivenBy, NewConsent};
+pub use edit::{HouseholdPatch, MemberPatch};
 pub use enrollment::{Enrollment, EnrollmentState, NewEnrollment, Route};
 pub use form::{HouseholdForm, NewHouseholdWithMembers, ValidHouseholdForm};
 pub use household::{Household, HouseholdCode, HouseholdDraft, NewHousehold};

@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Milliseconds since the Unix epoch, as best this device knows.
     fn now_ms(&self) -> u64;
+    /// Sets the correction learned from a hub (hub time minus device time). Clocks that are not
+    /// corrected (test clocks) ignore it.
+    fn set_offset_ms(&self, _offset: i64) {}
 }
 
 /// The system clock plus an offset (milliseconds) learned from the hub.
@@ -31,14 +34,13 @@ impl SystemClock {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets the correction added to the system time (hub time minus device time).
-    pub fn set_offset_ms(&self, offset: i64) {
-        self.offset_ms
-            .store(offset, std::sync::atomic::Ordering::Relaxed);
-    }
 }
 
 impl Clock for SystemClock {
+    fn set_offset_ms(&self, offset: i64) {
+        self.offset_ms
+            .store(offset, std::sync::atomic::Ordering::Relaxed);
+    }
     fn now_ms(&self) -> u64 {
         let sys = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -220,19 +220,7 @@ impl<'c> Change<'c> {
         let n = ops.len();
         let set = ChangeSet::with_ids(replica, first_seq, hlc, ops, &ids)
             .map_err(|_| StoreError::InvalidData("change set"))?;
-        tx.prepare_cached(
-            "INSERT INTO changes (origin, first_seq, last_seq, hlc, ops, digest, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            replica.as_i64(),
-            first_seq as i64,
-            set.last_seq() as i64,
-            hlc.to_i64(),
-            set.encode_ops(),
-            set.digest.as_slice(),
-            now_ms as i64,
-        ])?;
+        super::replicate::insert_set(&tx, &set, now_ms)?;
         tx.prepare_cached(
             "INSERT INTO outbox (first_seq, last_seq, label, entity, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -81,6 +81,21 @@ fn gender_code(g: crate::validate::Gender) -> &'static str {
     }
 }
 
+fn live_member(c: &Change<'_>, m: MemberId) -> Result<()> {
+    let deleted: Option<i64> = c
+        .tx()
+        .prepare_cached("SELECT deleted FROM members WHERE id = ?1")?
+        .query_row([m.as_bytes()], |r| r.get(0))
+        .optional()?;
+    match deleted {
+        Some(0) => Ok(()),
+        _ => Err(StoreError::NotFound {
+            entity: "member",
+            id: m.to_string(),
+        }),
+    }
+}
+
 fn live_household(c: &Change<'_>, h: HouseholdId) -> Result<()> {
     let deleted: Option<i64> = c
         .tx()
@@ -204,6 +219,68 @@ impl Store {
                 )?;
             }
             Ok(m.id)
+        })
+    }
+
+    /// Corrects fields of a member (validated by [`crate::model::MemberPatch::check`]).
+    pub fn update_member(
+        &self,
+        member: MemberId,
+        fields: Vec<(&'static str, Value)>,
+    ) -> Result<()> {
+        self.write("member.update", |c| {
+            live_member(c, member)?;
+            c.describe(*member.as_uuid());
+            c.set_all(EntityKind::Member, *member.as_uuid(), fields)
+        })
+    }
+
+    /// Corrects fields of a household (validated by [`crate::model::HouseholdPatch::check`]).
+    pub fn update_household(
+        &self,
+        household: HouseholdId,
+        fields: Vec<(&'static str, Value)>,
+    ) -> Result<()> {
+        self.write("household.update", |c| {
+            live_household(c, household)?;
+            c.set_all(EntityKind::Household, *household.as_uuid(), fields)
+        })
+    }
+
+    /// Moves a member to another household: removes every membership this replica sees and adds
+    /// the new one (an add-wins set: a concurrent edit elsewhere is kept, a stale re-send of the
+    /// old membership does not bring it back).
+    pub fn move_member(&self, member: MemberId, to: HouseholdId) -> Result<()> {
+        self.write("member.move", |c| {
+            live_member(c, member)?;
+            live_household(c, to)?;
+            c.describe(*member.as_uuid());
+            let current: Option<Vec<u8>> = c
+                .tx()
+                .prepare_cached("SELECT household_id FROM members WHERE id = ?1")?
+                .query_row([member.as_bytes()], |r| r.get(0))?;
+            if let Some(old) = current.filter(|o| o.as_slice() != to.as_bytes()) {
+                c.remove(
+                    EntityKind::Member,
+                    *member.as_uuid(),
+                    MEMBER_HOUSEHOLD,
+                    Value::Bytes(old),
+                )?;
+            }
+            c.add(
+                EntityKind::Member,
+                *member.as_uuid(),
+                MEMBER_HOUSEHOLD,
+                id(to.as_uuid()),
+            )
+        })
+    }
+
+    /// Tombstones a member.
+    pub fn delete_member(&self, member: MemberId) -> Result<()> {
+        self.write("member.delete", |c| {
+            live_member(c, member)?;
+            c.delete(EntityKind::Member, *member.as_uuid())
         })
     }
 

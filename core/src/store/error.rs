@@ -66,6 +66,25 @@ pub enum StoreError {
         /// Sequence number.
         seq: u64,
     },
+    /// A pushed change set does not continue its origin's sequence here.
+    #[error("change set of replica {origin} starts at {got}, expected {expected}")]
+    Gap {
+        /// Replica id (hex).
+        origin: String,
+        /// The next sequence number this replica can accept.
+        expected: u64,
+        /// The first sequence number received.
+        got: u64,
+    },
+    /// A change set failed its digest or could not be decoded.
+    #[error("change set is damaged")]
+    BadChangeSet,
+    /// A peer pushed change sets of an origin it may not author.
+    #[error("change set authored by another replica")]
+    NotAuthor,
+    /// An op does not fit the schema (unknown field, wrong type or action).
+    #[error("op rejected by the schema")]
+    OpRejected,
     /// File system error (paths only, no contents).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -101,7 +120,11 @@ impl StoreError {
             Self::Validation(_) => "validation",
             Self::Seal(_) => "seal.failed",
             Self::InvalidData(_) => "store.invalid_data",
-            Self::SequenceClash { .. } => "store.sequence_clash",
+            Self::SequenceClash { .. } => "sync.clash",
+            Self::Gap { .. } => "sync.gap",
+            Self::BadChangeSet => "sync.bad_set",
+            Self::OpRejected => "sync.bad_op",
+            Self::NotAuthor => "sync.not_author",
             Self::Io(_) => "store.io",
             Self::Sqlite(_) => "store.sqlite",
         }

@@ -116,8 +116,7 @@ impl<'a, 't> Batch<'a, 't> {
     /// Merges one op.
     pub(crate) fn apply(&mut self, op: &Op) -> Result<()> {
         let w = self.work(op.kind, op.entity)?;
-        let effect =
-            merge::apply(&mut w.state, op).map_err(|_| StoreError::InvalidData("op rejected"))?;
+        let effect = merge::apply(&mut w.state, op).map_err(|_| StoreError::OpRejected)?;
         w.dirty = true;
         match effect {
             Effect::None => {}

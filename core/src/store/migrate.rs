@@ -12,7 +12,10 @@ use rusqlite::Connection;
 use super::error::{Result, StoreError};
 
 /// The migrations, index 0 is version 1.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/001_init.sql"),
+    include_str!("../../migrations/002_sync.sql"),
+];
 
 /// The schema version this code writes.
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -14,7 +14,9 @@ mod materialize;
 mod meta;
 pub mod migrate;
 mod open;
+mod peers;
 mod queries;
+mod replicate;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,7 +27,9 @@ pub use change::Change;
 pub use commands::NewHouseholdWithMembers;
 pub use error::{Result, StoreError};
 pub use open::StoreKey;
+pub use peers::PeerState;
 pub use queries::{HouseholdDetail, HouseholdSummary, OutboxEntry, PendingCounts};
+pub use replicate::ApplyStats;
 
 use crate::ids::ReplicaId;
 use crate::oplog::{Clock, SystemClock};
@@ -77,6 +81,9 @@ impl Store {
         }
         writer.set_prepared_statement_cache_capacity(64);
         let replica = meta::load(&writer)?.replica;
+        if let Some(offset) = Self::stored_clock_offset(&writer)? {
+            opts.clock.set_offset_ms(offset);
+        }
         let reader = open::open_keyed(&path, key, true)?;
         open::configure(&reader, false)?;
         reader.set_prepared_statement_cache_capacity(64);

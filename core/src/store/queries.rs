@@ -41,7 +41,7 @@ pub struct HouseholdDetail {
 }
 
 /// Work on this device the hub has not acknowledged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct PendingCounts {
     /// Local changes (outbox rows) not yet acknowledged.
     pub changes: u64,

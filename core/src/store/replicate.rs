@@ -1,0 +1,461 @@
+//! Replication: storing change sets from peers, and choosing what a peer lacks.
+//!
+//! Two ways in, both one transaction per batch, both going through the same merge code as local
+//! writes (so the read tables always equal the merge of the stored ops):
+//! - **pushed** sets (a tablet or a camp hub sends what it authored or holds) must continue each
+//!   origin's sequence exactly where this replica's coverage ends. A gap is refused, so a full
+//!   replica's coverage is always exact and it can vouch for it.
+//! - **pulled** sets (a hub answers with what we lack in our scope) come with the coverage the hub
+//!   vouches for, skipped out-of-scope ranges included; it is stored in the same transaction, so a
+//!   dropped connection resumes from the last stored batch and never re-downloads it.
+//!
+//! A set already held is a duplicate (same digest: skipped) or a clash (different digest: refused,
+//! nothing of the batch is stored).
+
+use std::collections::{BTreeSet, HashMap};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::Store;
+use super::error::{Result, StoreError};
+use super::materialize::Batch;
+use super::meta;
+use crate::ids::{ReplicaId, VillageId};
+use crate::oplog::schema::MEMBER_HOUSEHOLD;
+use crate::oplog::{Action, ChangeSet, EntityKind, Hlc, Value};
+use crate::sync::{Scope, VersionVector};
+
+/// What storing a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ApplyStats {
+    /// Sets newly stored.
+    pub applied: u32,
+    /// Sets already held.
+    pub duplicates: u32,
+    /// Ops in the newly stored sets.
+    pub ops: u64,
+}
+
+/// Stores one change set row (local or remote).
+pub(crate) fn insert_set(tx: &Transaction<'_>, set: &ChangeSet, now_ms: u64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO changes (origin, first_seq, last_seq, hlc, ops, digest, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        set.origin.as_i64(),
+        set.first_seq as i64,
+        set.last_seq() as i64,
+        set.hlc.to_i64(),
+        set.encode_ops(),
+        set.digest.as_slice(),
+        now_ms as i64,
+    ])?;
+    Ok(())
+}
+
+/// The digest of the stored set starting at `(origin, first_seq)`, if any.
+fn stored_digest(conn: &Connection, origin: ReplicaId, first_seq: u64) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT digest FROM changes WHERE origin = ?1 AND first_seq = ?2")?
+        .query_row(params![origin.as_i64(), first_seq as i64], |r| r.get(0))
+        .optional()?)
+}
+
+fn clash(set: &ChangeSet) -> StoreError {
+    StoreError::SequenceClash {
+        origin: set.origin.to_string(),
+        seq: set.first_seq,
+    }
+}
+
+/// This replica's coverage table plus its own origin (its last own sequence number).
+fn load_coverage(conn: &Connection) -> Result<VersionVector> {
+    let mut vv: VersionVector = conn
+        .prepare_cached("SELECT origin, seq FROM coverage")?
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+        .filter_map(|r| r.ok())
+        .filter_map(|(o, s)| Some((ReplicaId::from_i64(o).ok()?, u64::try_from(s).ok()?)))
+        .collect();
+    let m = meta::load(conn)?;
+    vv.set(m.replica, m.next_seq - 1);
+    Ok(vv)
+}
+
+fn save_coverage(tx: &Transaction<'_>, own: ReplicaId, vv: &VersionVector) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO coverage (origin, seq) VALUES (?1, ?2)
+         ON CONFLICT(origin) DO UPDATE SET seq = max(seq, excluded.seq)",
+    )?;
+    for (origin, seq) in vv.iter().filter(|(o, _)| *o != own) {
+        st.execute(params![origin.as_i64(), seq as i64])?;
+    }
+    Ok(())
+}
+
+fn merge_set(batch: &mut Batch<'_, '_>, set: &ChangeSet, max_hlc: &mut Hlc) -> Result<u64> {
+    let mut n = 0;
+    for op in set.ops() {
+        batch.apply(&op)?;
+        n += 1;
+    }
+    *max_hlc = (*max_hlc).max(set.hlc);
+    Ok(n)
+}
+
+impl Store {
+    /// This replica's coverage, its own origin included.
+    pub fn coverage(&self) -> Result<VersionVector> {
+        self.read(load_coverage)
+    }
+
+    /// The scope hash the coverage was built under (`None` before the first pull).
+    pub fn coverage_scope(&self) -> Result<Option<[u8; 16]>> {
+        self.read(|conn| {
+            let v: Option<Vec<u8>> = conn
+                .prepare_cached("SELECT value FROM meta WHERE key = 'coverage_scope'")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok(v.and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()))
+        })
+    }
+
+    /// Own change sets after sequence `after`, at most about `max_ops` ops and `max_bytes`
+    /// encoded bytes (at least one set if any remains).
+    pub fn own_sets_after(
+        &self,
+        after: u64,
+        max_ops: u32,
+        max_bytes: u32,
+    ) -> Result<Vec<ChangeSet>> {
+        let origin = self.replica_id();
+        self.read(|conn| {
+            let mut st = conn.prepare_cached(
+                "SELECT first_seq, hlc, ops, digest FROM changes
+                 WHERE origin = ?1 AND last_seq > ?2 ORDER BY first_seq",
+            )?;
+            let mut rows = st.query(params![origin.as_i64(), after as i64])?;
+            let (mut out, mut ops, mut bytes) = (Vec::new(), 0u64, 0u64);
+            while let Some(r) = rows.next()? {
+                let blob: Vec<u8> = r.get(2)?;
+                let set = decode_row(
+                    origin,
+                    r.get(0)?,
+                    r.get(1)?,
+                    &blob,
+                    &r.get::<_, Vec<u8>>(3)?,
+                )?;
+                let n = set.ops.len() as u64;
+                if !out.is_empty()
+                    && (ops + n > max_ops as u64 || bytes + blob.len() as u64 > max_bytes as u64)
+                {
+                    break;
+                }
+                ops += n;
+                bytes += blob.len() as u64;
+                out.push(set);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Deletes outbox rows the hub has acknowledged (own sequence numbers up to `upto`).
+    /// The only way outbox rows are ever deleted.
+    pub fn ack_outbox(&self, upto: u64) -> Result<usize> {
+        let mut conn = Self::lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx
+            .prepare_cached("DELETE FROM outbox WHERE last_seq <= ?1")?
+            .execute([upto as i64])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Stores change sets pushed by a peer, in order. Each must continue its origin's sequence
+    /// (or be a set already held). `may_author` says which origins the peer may push. All or
+    /// nothing: on any error nothing of the batch is stored.
+    pub fn apply_pushed(
+        &self,
+        sets: &[ChangeSet],
+        may_author: impl Fn(ReplicaId) -> bool,
+    ) -> Result<(ApplyStats, VersionVector)> {
+        let now = self.clock.now_ms();
+        let mut conn = Self::lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let own = meta::load(&tx)?.replica;
+        let mut cov = load_coverage(&tx)?;
+        let mut stats = ApplyStats::default();
+        let mut touched = VersionVector::new();
+        let mut max_hlc = Hlc::default();
+        {
+            let mut batch = Batch::new(&tx, now);
+            for set in sets {
+                set.verify().map_err(|_| StoreError::BadChangeSet)?;
+                if !may_author(set.origin) || set.origin == own {
+                    return Err(StoreError::NotAuthor);
+                }
+                let have = cov.get(set.origin);
+                if set.last_seq() <= have {
+                    if let Some(d) = stored_digest(&tx, set.origin, set.first_seq)? {
+                        if d != set.digest {
+                            return Err(clash(set));
+                        }
+                    }
+                    stats.duplicates += 1;
+                } else if set.first_seq == have + 1 {
+                    insert_set(&tx, set, now)?;
+                    stats.ops += merge_set(&mut batch, set, &mut max_hlc)?;
+                    stats.applied += 1;
+                    cov.set(set.origin, set.last_seq());
+                } else if set.first_seq <= have {
+                    return Err(clash(set));
+                } else {
+                    return Err(StoreError::Gap {
+                        origin: set.origin.to_string(),
+                        expected: have + 1,
+                        got: set.first_seq,
+                    });
+                }
+                touched.set(set.origin, cov.get(set.origin));
+            }
+            batch.flush()?;
+        }
+        save_coverage(&tx, own, &cov)?;
+        meta::observe_hlc(&tx, max_hlc)?;
+        tx.commit()?;
+        Ok((stats, touched))
+    }
+
+    /// Stores a pull reply: its sets (any order, duplicates skipped) and the coverage the peer
+    /// vouches for, in one transaction. `reset` first drops the coverage of other origins (the
+    /// scope changed).
+    pub fn apply_pulled(
+        &self,
+        sets: &[ChangeSet],
+        vouched: &VersionVector,
+        reset: bool,
+        scope_hash: &[u8; 16],
+    ) -> Result<ApplyStats> {
+        let now = self.clock.now_ms();
+        let mut conn = Self::lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let own = meta::load(&tx)?.replica;
+        if reset {
+            tx.execute("DELETE FROM coverage", [])?;
+        }
+        let mut stats = ApplyStats::default();
+        let mut max_hlc = Hlc::default();
+        {
+            let mut batch = Batch::new(&tx, now);
+            for set in sets {
+                set.verify().map_err(|_| StoreError::BadChangeSet)?;
+                if set.origin == own {
+                    // Our own history is never taken from a peer.
+                    continue;
+                }
+                match stored_digest(&tx, set.origin, set.first_seq)? {
+                    Some(d) if d == set.digest => stats.duplicates += 1,
+                    Some(_) => return Err(clash(set)),
+                    None => {
+                        insert_set(&tx, set, now)?;
+                        stats.ops += merge_set(&mut batch, set, &mut max_hlc)?;
+                        stats.applied += 1;
+                    }
+                }
+            }
+            batch.flush()?;
+        }
+        save_coverage(&tx, own, vouched)?;
+        tx.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES ('coverage_scope', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute([scope_hash.as_slice()])?;
+        meta::observe_hlc(&tx, max_hlc)?;
+        tx.commit()?;
+        Ok(stats)
+    }
+
+    /// What a peer with coverage `theirs` and scope `scope` lacks: sets in scope, in order per
+    /// origin, at most about `max_ops` ops / `max_bytes` bytes (always at least one set if any),
+    /// skipping `exclude` (the peer's own origin). Returns the sets, the coverage the peer will
+    /// have once it stores them (vouching for skipped out-of-scope ranges), and whether more
+    /// remains.
+    pub fn sets_for_peer(
+        &self,
+        theirs: &VersionVector,
+        scope: &Scope,
+        exclude: Option<ReplicaId>,
+        max_ops: u32,
+        max_bytes: u32,
+    ) -> Result<(Vec<ChangeSet>, VersionVector, bool)> {
+        self.read(|conn| {
+            let mine = load_coverage(conn)?;
+            let mut next = theirs.clone();
+            let (mut out, mut ops, mut bytes) = (Vec::new(), 0u64, 0u64);
+            let mut resolver = VillageResolver::new(conn);
+            let mut st = conn.prepare_cached(
+                "SELECT first_seq, last_seq, hlc, ops, digest FROM changes
+                 WHERE origin = ?1 AND last_seq > ?2 AND last_seq <= ?3 ORDER BY first_seq",
+            )?;
+            for (origin, upto) in mine.iter() {
+                let from = theirs.get(origin);
+                if Some(origin) == exclude || from >= upto {
+                    continue;
+                }
+                let mut rows = st.query(params![origin.as_i64(), from as i64, upto as i64])?;
+                let mut reached = from;
+                let mut full = false;
+                while let Some(r) = rows.next()? {
+                    let blob: Vec<u8> = r.get(3)?;
+                    let last: u64 = u64::try_from(r.get::<_, i64>(1)?)
+                        .map_err(|_| StoreError::InvalidData("last_seq"))?;
+                    let set = decode_row(
+                        origin,
+                        r.get(0)?,
+                        r.get(2)?,
+                        &blob,
+                        &r.get::<_, Vec<u8>>(4)?,
+                    )?;
+                    if scope.admits(resolver.villages(&set)?.as_ref()) {
+                        let n = set.ops.len() as u64;
+                        if !out.is_empty()
+                            && (ops + n > max_ops as u64
+                                || bytes + blob.len() as u64 > max_bytes as u64)
+                        {
+                            full = true;
+                            break;
+                        }
+                        ops += n;
+                        bytes += blob.len() as u64;
+                        out.push(set);
+                    }
+                    reached = last;
+                }
+                if full {
+                    next.set(origin, reached);
+                    return Ok((out, next, true));
+                }
+                next.set(origin, upto);
+            }
+            Ok((out, next, false))
+        })
+    }
+}
+
+fn decode_row(
+    origin: ReplicaId,
+    first: i64,
+    hlc: i64,
+    ops: &[u8],
+    digest: &[u8],
+) -> Result<ChangeSet> {
+    let first = u64::try_from(first).map_err(|_| StoreError::InvalidData("first_seq"))?;
+    let hlc = Hlc::from_i64(hlc).map_err(|_| StoreError::InvalidData("hlc"))?;
+    ChangeSet::decode_trusted(origin, first, hlc, ops, digest)
+        .map_err(|_| StoreError::InvalidData("stored change set"))
+}
+
+/// Finds the villages a change set belongs to, from this replica's read tables.
+struct VillageResolver<'c> {
+    conn: &'c Connection,
+    household: HashMap<Vec<u8>, Option<VillageId>>,
+    member: HashMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'c> VillageResolver<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Self {
+            conn,
+            household: HashMap::new(),
+            member: HashMap::new(),
+        }
+    }
+
+    fn lookup(&self, sql: &str, id: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row([id], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    fn household_village(&mut self, h: &[u8]) -> Result<Option<VillageId>> {
+        if let Some(v) = self.household.get(h) {
+            return Ok(*v);
+        }
+        let v = self
+            .lookup("SELECT village_id FROM households WHERE id = ?1", h)?
+            .and_then(|b| VillageId::from_slice(&b).ok());
+        self.household.insert(h.to_vec(), v);
+        Ok(v)
+    }
+
+    fn member_household(&mut self, m: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(v) = self.member.get(m) {
+            return Ok(v.clone());
+        }
+        let v = self.lookup("SELECT household_id FROM members WHERE id = ?1", m)?;
+        self.member.insert(m.to_vec(), v.clone());
+        Ok(v)
+    }
+
+    /// `None` if the set touches only global records (workers, facilities).
+    fn villages(&mut self, set: &ChangeSet) -> Result<Option<BTreeSet<VillageId>>> {
+        let mut out = BTreeSet::new();
+        let mut global_only = true;
+        for op in &set.ops {
+            let id = op.entity.as_bytes();
+            let value_bytes = match &op.value {
+                Value::Bytes(b) => Some(b.as_slice()),
+                _ => None,
+            };
+            match op.kind {
+                EntityKind::Worker | EntityKind::Facility => continue,
+                EntityKind::Village => {
+                    out.insert(VillageId::from_uuid(op.entity));
+                }
+                EntityKind::Household => {
+                    if op.field == "village_id" {
+                        if let Some(v) = value_bytes.and_then(|b| VillageId::from_slice(b).ok()) {
+                            out.insert(v);
+                        }
+                    }
+                    out.extend(self.household_village(id)?);
+                }
+                EntityKind::Member => {
+                    if op.field == MEMBER_HOUSEHOLD
+                        && matches!(op.action, Action::Add | Action::Remove)
+                    {
+                        if let Some(h) = value_bytes {
+                            out.extend(self.household_village(h)?);
+                        }
+                    }
+                    if let Some(h) = self.member_household(id)? {
+                        out.extend(self.household_village(&h)?);
+                    }
+                }
+                EntityKind::Consent | EntityKind::Enrollment => {
+                    let table = if op.kind == EntityKind::Consent {
+                        "consents"
+                    } else {
+                        "enrollments"
+                    };
+                    let member = if op.field == "member_id" {
+                        value_bytes.map(<[u8]>::to_vec)
+                    } else {
+                        self.lookup(&format!("SELECT member_id FROM {table} WHERE id = ?1"), id)?
+                    };
+                    if let Some(m) = member {
+                        if let Some(h) = self.member_household(&m)? {
+                            out.extend(self.household_village(&h)?);
+                        }
+                    }
+                }
+            }
+            global_only = false;
+        }
+        Ok((!global_only).then_some(out))
+    }
+}

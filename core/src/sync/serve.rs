@@ -1,0 +1,183 @@
+//! The hub side of a sync session, independent of HTTP.
+//!
+//! The hub server authenticates a request, builds a [`Peer`] from its own records (which replica
+//! ids the device may author, which villages it may see) and calls these functions. The client
+//! never states its own scope or permissions. The same functions serve in-process peers in the
+//! convergence tests.
+
+use std::collections::BTreeSet;
+
+use super::Scope;
+use super::protocol::{
+    self, Hello, HelloReply, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Pull, PullReply, Push,
+    PushReply, WireSet, codes,
+};
+use crate::ids::ReplicaId;
+use crate::oplog::ChangeSet;
+use crate::store::{Store, StoreError};
+
+/// Largest batch a hub sends, whatever the client asks.
+pub const MAX_PULL_OPS: u32 = 20_000;
+/// Largest batch a hub sends, in bytes before compression.
+pub const MAX_PULL_BYTES: u32 = 4 * 1024 * 1024;
+
+/// Who is on the other end, as the hub's records say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// A tablet (authors only its own replicas) or another hub (relays any origin).
+    pub kind: PeerKind,
+    /// Replica ids the peer may author (tablets).
+    pub replicas: BTreeSet<ReplicaId>,
+    /// What the peer may receive.
+    pub scope: Scope,
+}
+
+/// Kind of peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerKind {
+    /// A field device.
+    Device,
+    /// A hub (camp to state).
+    Hub,
+}
+
+/// A refused request: a machine code, a message and whether it is the client's fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ServeError {
+    /// Code from [`codes`].
+    pub code: &'static str,
+    /// Short explanation (no personal data).
+    pub message: String,
+    /// `true`: the request was wrong (4xx); `false`: the hub failed (5xx).
+    pub client: bool,
+}
+
+impl ServeError {
+    fn client(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            client: true,
+        }
+    }
+}
+
+impl From<StoreError> for ServeError {
+    fn from(e: StoreError) -> Self {
+        let client = matches!(
+            e,
+            StoreError::Gap { .. }
+                | StoreError::SequenceClash { .. }
+                | StoreError::BadChangeSet
+                | StoreError::OpRejected
+                | StoreError::NotAuthor
+        );
+        let code = match &e {
+            StoreError::Gap { .. } => codes::GAP,
+            StoreError::SequenceClash { .. } => codes::CLASH,
+            StoreError::BadChangeSet => codes::BAD_SET,
+            StoreError::OpRejected => codes::BAD_OP,
+            StoreError::NotAuthor => codes::NOT_AUTHOR,
+            other => other.code(),
+        };
+        Self {
+            code,
+            message: e.to_string(),
+            client,
+        }
+    }
+}
+
+fn check_protocol(v: u16) -> Result<u16, ServeError> {
+    if (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ServeError::client(
+            codes::PROTOCOL,
+            format!(
+                "protocol {v} not supported; this hub speaks {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}"
+            ),
+        ))
+    }
+}
+
+fn check_replica(peer: &Peer, r: ReplicaId) -> Result<(), ServeError> {
+    if peer.kind == PeerKind::Hub || peer.replicas.contains(&r) {
+        Ok(())
+    } else {
+        Err(ServeError::client(
+            codes::FORBIDDEN,
+            "replica not registered to this device",
+        ))
+    }
+}
+
+/// Opens a session.
+pub fn hello(store: &Store, peer: &Peer, h: &Hello) -> Result<HelloReply, ServeError> {
+    let protocol = check_protocol(h.protocol)?;
+    check_replica(peer, h.replica)?;
+    let cov = store.coverage()?;
+    Ok(HelloReply {
+        protocol,
+        hub_replica: store.replica_id(),
+        hub_time_ms: store.clock().now_ms(),
+        have_yours: cov.get(h.replica),
+        scope_hash: peer.scope.hash(),
+        coverage: (peer.kind == PeerKind::Hub).then_some(cov),
+    })
+}
+
+/// Stores a pushed batch and acknowledges it.
+pub fn push(store: &Store, peer: &Peer, p: &Push) -> Result<PushReply, ServeError> {
+    check_protocol(p.protocol)?;
+    check_replica(peer, p.replica)?;
+    let sets = p
+        .sets
+        .iter()
+        .map(WireSet::decode)
+        .collect::<Result<Vec<ChangeSet>, _>>()
+        .map_err(|_| ServeError::client(codes::BAD_SET, "a change set is damaged"))?;
+    let (stats, acked) = store.apply_pushed(&sets, |origin| match peer.kind {
+        PeerKind::Hub => true,
+        PeerKind::Device => peer.replicas.contains(&origin),
+    })?;
+    Ok(PushReply {
+        acked,
+        applied: stats.applied,
+        duplicates: stats.duplicates,
+    })
+}
+
+/// Answers a pull with the next batch of what the peer lacks in its scope.
+pub fn pull(store: &Store, peer: &Peer, p: &Pull) -> Result<PullReply, ServeError> {
+    check_protocol(p.protocol)?;
+    check_replica(peer, p.replica)?;
+    let reset = p.scope_hash != peer.scope.hash();
+    let from = if reset {
+        // Keep only what the peer knows of its own origin; everything else is resent.
+        [(p.replica, p.coverage.get(p.replica))]
+            .into_iter()
+            .collect()
+    } else {
+        p.coverage.clone()
+    };
+    let (sets, coverage, more) = store.sets_for_peer(
+        &from,
+        &peer.scope,
+        Some(p.replica),
+        p.max_ops.clamp(1, MAX_PULL_OPS),
+        p.max_bytes.clamp(1024, MAX_PULL_BYTES),
+    )?;
+    Ok(PullReply {
+        sets: sets.iter().map(WireSet::from).collect(),
+        coverage,
+        reset,
+        more,
+    })
+}
+
+/// Decodes a request body or refuses it as the client's mistake.
+pub fn decode_request<T: for<'de> serde::Deserialize<'de>>(body: &[u8]) -> Result<T, ServeError> {
+    protocol::decode(body).map_err(|e| ServeError::client(codes::BAD_BODY, e.to_string()))
+}

@@ -1,0 +1,172 @@
+//! Sync sessions between real store files, in one process through the real wire encoding.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use abha_core::ids::VillageId;
+use abha_core::model::MemberPatch;
+use abha_core::store::{Store, StoreKey};
+use abha_core::sync::local::LocalTransport;
+use abha_core::sync::{CancelToken, Peer, PeerKind, Scope, SyncOptions, SyncProgress, sync};
+use common::*;
+
+fn device_peer(d: &Store, villages: &[VillageId]) -> Peer {
+    Peer {
+        kind: PeerKind::Device,
+        replicas: [d.replica_id()].into_iter().collect(),
+        scope: Scope::Villages(villages.iter().copied().collect::<BTreeSet<_>>()),
+    }
+}
+
+async fn run(
+    d: &Store,
+    hub: &Store,
+    peer: Peer,
+    opts: &SyncOptions,
+) -> abha_core::sync::SyncReport {
+    let t = LocalTransport { hub, peer };
+    sync(
+        d,
+        "hub",
+        &t,
+        opts,
+        &|_: &SyncProgress| {},
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap()
+}
+
+fn other_village(store: &Store) -> VillageId {
+    let v = abha_core::model::VillageDraft {
+        lgd: abha_core::model::LgdCodes {
+            state: 1,
+            district: 2,
+            subdistrict: 12,
+            village: 7777,
+        },
+        name: "Other".into(),
+    }
+    .validate()
+    .unwrap();
+    store.put_village(&v).unwrap()
+}
+
+#[tokio::test]
+async fn test_two_tablets_converge_through_a_hub_and_scope_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |n: &str| Store::open(dir.path().join(n), &StoreKey::random()).unwrap();
+    let (hub, a, b, c) = (open("hub.db"), open("a.db"), open("b.db"), open("c.db"));
+    let v = village(&hub);
+    let w = other_village(&hub);
+    let opts = SyncOptions {
+        max_ops: 20,
+        ..Default::default()
+    };
+    // The hub's villages reach the tablets first.
+    for d in [&a, &b, &c] {
+        run(d, &hub, device_peer(d, &[v]), &opts).await;
+    }
+    assert_eq!(a.villages().unwrap().len(), 1, "only the assigned village");
+    let hh = household(
+        &a,
+        v,
+        vec![
+            member("सीता", "head", Some(&aadhaar("23412341234"))),
+            member("Rani", "daughter", None),
+        ],
+    );
+    let hh2 = household(&a, v, vec![member("Zoya", "head", None)]);
+    let r = run(&a, &hub, device_peer(&a, &[v]), &opts).await;
+    assert_eq!(r.pushed_sets, 2, "{r:?}");
+    assert!(r.requests >= 4, "one push per set with max_ops 20: {r:?}");
+    assert_eq!(
+        a.pending().unwrap().changes,
+        0,
+        "acknowledged outbox rows are gone"
+    );
+    run(&b, &hub, device_peer(&b, &[v]), &opts).await;
+    assert_eq!(b.household(hh2).unwrap().members.len(), 1);
+    let seen = b.household(hh).unwrap();
+    assert_eq!(seen.members.len(), 2);
+    assert!(
+        !seen.members.iter().any(|m| m.aadhaar_sealed),
+        "the ciphertext never travels by sync"
+    );
+    // Concurrent edits of different fields of one member, and one field edited on both.
+    let m = seen
+        .members
+        .iter()
+        .find(|m| m.given_name.as_deref() == Some("Rani"))
+        .unwrap()
+        .id;
+    let today = today();
+    let pa = MemberPatch {
+        mobile: Some("9419000001".into()),
+        family_name: Some("Bhat".into()),
+        ..Default::default()
+    };
+    let pb = MemberPatch {
+        middle_name: Some("Kumari".into()),
+        family_name: Some("Mir".into()),
+        ..Default::default()
+    };
+    a.update_member(m, pa.check(today).unwrap()).unwrap();
+    // Last writer wins by hybrid logical time: make b's write clearly later.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    b.update_member(m, pb.check(today).unwrap()).unwrap();
+    for d in [&a, &b, &a] {
+        run(d, &hub, device_peer(d, &[v]), &opts).await;
+    }
+    let (ma, mb, mh) = (
+        a.member(m).unwrap(),
+        b.member(m).unwrap(),
+        hub.member(m).unwrap(),
+    );
+    assert_eq!(ma, mb);
+    assert_eq!(ma, mh);
+    assert_eq!(ma.mobile.as_deref(), Some("9419000001"));
+    assert_eq!(ma.middle_name.as_deref(), Some("Kumari"));
+    assert_eq!(ma.family_name.as_deref(), Some("Mir"), "b wrote last");
+    // A tablet of another village sees nothing of this one.
+    run(&c, &hub, device_peer(&c, &[w]), &opts).await;
+    assert!(c.household(hh).is_err());
+    assert!(c.member(m).is_err());
+    // Assigning the village later resends its history.
+    run(&c, &hub, device_peer(&c, &[v, w]), &opts).await;
+    assert_eq!(c.member(m).unwrap(), ma);
+    // Syncing again changes nothing and sends almost nothing.
+    let again = run(&a, &hub, device_peer(&a, &[v]), &opts).await;
+    assert_eq!((again.pushed_ops, again.pulled_ops), (0, 0));
+}
+
+#[tokio::test]
+async fn test_hub_refuses_ops_not_authored_by_the_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Store::open(dir.path().join("hub.db"), &StoreKey::random()).unwrap();
+    let a = Store::open(dir.path().join("a.db"), &StoreKey::random()).unwrap();
+    let v = village(&a);
+    household(&a, v, vec![member("Sita", "head", None)]);
+    // The hub believes this device owns some other replica id.
+    let peer = Peer {
+        kind: PeerKind::Device,
+        replicas: [abha_core::ids::ReplicaId::random()].into_iter().collect(),
+        scope: Scope::All,
+    };
+    let t = LocalTransport { hub: &hub, peer };
+    let err = sync(
+        &a,
+        "hub",
+        &t,
+        &SyncOptions::default(),
+        &|_: &SyncProgress| {},
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "auth.forbidden");
+    assert_eq!(hub.list_households(None, 10, 0).unwrap().len(), 0);
+    assert_eq!(a.pending().unwrap().changes, 2, "nothing acknowledged");
+}
