@@ -73,24 +73,45 @@ pub fn validate(kind: &str, value: &str, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `status`.
+/// `status`: pending work, last sync per hub, open conflicts.
 pub fn status(dir: &Path, json: bool) -> Result<(), CliError> {
     let home = Home::load(dir)?;
     let store = home.open_store()?;
     let pending = store.pending()?;
+    let peers = store.peers()?;
+    let conflicts = store.conflict_count()?;
+    let last_sync = peers.iter().filter_map(|p| p.last_success_at).max();
     let out = json!({
         "ok": true,
         "replica_id": store.replica_id().to_string(),
         "pending": pending,
-        "last_sync": null,
+        "last_sync": last_sync,
+        "peers": peers,
+        "conflicts": conflicts,
+        "enrolled": home.hub()?.map(|h| h.url),
     });
     emit(json, &out, || {
+        let last = match last_sync {
+            Some(ms) => time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            None => "never".into(),
+        };
+        let errors: Vec<String> = peers
+            .iter()
+            .filter_map(|p| p.last_error.as_ref().map(|e| format!("{}: {e}", p.peer)))
+            .collect();
         format!(
-            "replica {}\npending: {} changes ({} ops), {} need attention\nlast sync: never",
+            "replica {}\npending: {} changes ({} ops), {} need attention\nlast sync: {last}\nconflicts: {conflicts}{}",
             store.replica_id(),
             pending.changes,
             pending.ops,
-            pending.wedged
+            pending.wedged,
+            if errors.is_empty() {
+                String::new()
+            } else {
+                format!("\nlast errors: {}", errors.join("; "))
+            }
         )
     });
     Ok(())

@@ -62,6 +62,28 @@ fn write_private(path: &Path, contents: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The hub a device is enrolled with (`keys/hub.json`, owner-only: it holds the token).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HubLink {
+    /// Base URL.
+    pub url: String,
+    /// Pinned certificate fingerprint (hex).
+    pub pin: Option<String>,
+    /// Device id at the hub.
+    pub device_id: String,
+    /// Bearer token.
+    pub token: String,
+    /// Role.
+    pub role: String,
+}
+
+fn replace_private(path: &Path, contents: &str) -> Result<(), CliError> {
+    let tmp = path.with_extension("tmp");
+    let _ = fs::remove_file(&tmp);
+    write_private(&tmp, contents)?;
+    fs::rename(&tmp, path).map_err(CliError::io)
+}
+
 impl Home {
     fn config_path(dir: &Path) -> PathBuf {
         dir.join("device.json")
@@ -150,6 +172,38 @@ impl Home {
     /// Opens the store.
     pub fn open_store(&self) -> Result<Store, CliError> {
         Store::open(self.dir.join("field.db"), &self.store_key()?).map_err(CliError::from)
+    }
+
+    /// The hub this device is enrolled with, if any.
+    pub fn hub(&self) -> Result<Option<HubLink>, CliError> {
+        match fs::read_to_string(self.dir.join("keys/hub.json")) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| CliError::new("home.invalid", "keys/hub.json is not valid")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CliError::io(e)),
+        }
+    }
+
+    /// Saves the enrolment: the hub link (with its token, owner-only), the hub's sealing key and
+    /// the deployment token key.
+    pub fn save_enrolment(
+        &mut self,
+        link: &HubLink,
+        sealing_key_pem: &str,
+        token_key_hex: &str,
+    ) -> Result<(), CliError> {
+        SealingKey::parse(sealing_key_pem)
+            .map_err(|e| CliError::new("seal.bad_key", &e.to_string()))?;
+        TokenKey::from_hex(token_key_hex)
+            .map_err(|e| CliError::new("seal.bad_token_key", &e.to_string()))?;
+        let body = serde_json::to_string_pretty(link)
+            .map_err(|_| CliError::new("home.invalid", "cannot encode hub link"))?;
+        replace_private(&self.dir.join("keys/hub.json"), &body)?;
+        replace_private(&self.dir.join("keys/token.key"), token_key_hex)?;
+        self.config.sealing_key_pem = sealing_key_pem.to_owned();
+        self.config.sealing_key_source = "hub".to_owned();
+        self.save()
     }
 
     /// The Aadhaar sealer of this device.

@@ -7,6 +7,7 @@
 mod commands;
 mod home;
 mod output;
+mod sync_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,8 +58,28 @@ enum Command {
     /// Household members.
     #[command(subcommand)]
     Member(MemberCmd),
-    /// Pending (unsynced) work on this device.
+    /// Pending (unsynced) work on this device, last sync and conflicts.
     Status,
+    /// Enrol this device with a hub, using a one-time code (or the QR code's JSON).
+    EnrollDevice {
+        /// The code, e.g. ZKKHD-6X0W8, or the QR payload.
+        code: String,
+        /// The hub's URL (taken from the QR payload if given there).
+        #[arg(long)]
+        hub: Option<String>,
+        /// The hub certificate's SHA-256 fingerprint (taken from the QR payload if given there).
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Sync with the hub: send this device's work, receive its villages' updates.
+    Sync {
+        /// Another address for the enrolled hub.
+        #[arg(long)]
+        hub: Option<String>,
+        /// Ops per batch.
+        #[arg(long, default_value_t = 5000)]
+        max_ops: u32,
+    },
     /// Check one identifier: aadhaar, vid, abha-number, abha-address, mobile, pincode, hfr, hpr.
     /// Always exits 0 when the kind is known, valid or not.
     Validate {
@@ -216,6 +237,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         } => commands::init(home, sealing_key.as_deref(), token_key.as_deref(), json),
         Command::Validate { kind, value } => commands::validate(&kind, &value, json),
         Command::Status => commands::status(home, json),
+        Command::EnrollDevice { code, hub, pin } => {
+            sync_cmd::enroll(home, &code, hub.as_deref(), pin.as_deref(), json)
+        }
+        Command::Sync { hub, max_ops } => sync_cmd::run_sync(home, hub.as_deref(), max_ops, json),
         Command::Village(VillageCmd::Add {
             state,
             district,

@@ -1,17 +1,25 @@
 //! `abha-hub`: command-line entry point. Parses arguments, sets up logging, runs the command.
 
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use abha_hub::{HubConfig, open_store, seed_demo};
-use clap::{Parser, Subcommand};
+use abha_core::ids::VillageId;
+use abha_core::sync::client::{HttpTransport, Pin};
+use abha_core::sync::protocol::{EnrolReply, EnrolRequest};
+use abha_hub::registry::{self, Role};
+use abha_hub::{Hub, HubConfig, HubError, TlsMode, UpstreamConfig, demo, server};
+use clap::{Args, Parser, Subcommand};
+use qrcode::QrCode;
+use qrcode::render::unicode;
 
-/// The ABHA Field hub: syncs tablets at camps and talks to ABDM.
+/// The ABHA Field hub: syncs tablets at camps and forwards to the state hub.
 #[derive(Debug, Parser)]
 #[command(name = "abha-hub", version, about)]
 struct Cli {
-    /// Data directory for the hub's encrypted store and keys.
+    /// Data directory for the hub's encrypted store, keys and certificate.
     #[arg(
         long,
         global = true,
@@ -19,21 +27,325 @@ struct Cli {
         default_value = "abha-hub-data"
     )]
     data: PathBuf,
+    /// Use the public demo sealing key (demo camps only).
+    #[arg(long, global = true)]
+    demo_keys: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Seed a demo camp (Jammu & Kashmir villages, households from simulated tablets) into the
-    /// hub's encrypted store and print what it holds.
+    /// Serve tablets (HTTPS with a self-generated certificate unless configured).
+    Serve(ServeArgs),
+    /// Create a one-time enrolment code (printed with its QR code).
+    Code {
+        /// worker, organiser, supervisor, admin or hub.
+        #[arg(long, default_value = "worker")]
+        role: String,
+        /// LGD village code the device may see (repeat for several).
+        #[arg(long = "village")]
+        villages: Vec<u32>,
+        /// Label for supervisors (asset tag); no personal data.
+        #[arg(long)]
+        label: Option<String>,
+        /// Hours the code stays valid.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: u32,
+        /// The URL tablets reach this hub at (put in the QR code).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Also write the QR code as SVG here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
+    /// Create a token directly (bootstrap an administrator, organiser or supervisor).
+    Token {
+        /// Role.
+        #[arg(long)]
+        role: String,
+        /// Label.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List registered devices.
+    Devices,
+    /// Revoke a device's token.
+    Revoke {
+        /// Device id.
+        id: String,
+    },
+    /// Enrol this hub at an upstream hub with a code the upstream's organiser created (role hub).
+    EnrolUpstream {
+        /// The upstream's URL.
+        #[arg(long)]
+        url: String,
+        /// The one-time code.
+        #[arg(long)]
+        code: String,
+        /// The upstream certificate fingerprint (hex), if self-signed.
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Seed the demo camp without serving.
     Demo {
-        /// How many households.
+        /// About how many households.
         #[arg(long, default_value_t = 300)]
         households: usize,
     },
-    /// Print what the hub's store holds.
+    /// Print what the store holds.
     Status,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seed and serve the demo camp.
+    #[arg(long)]
+    demo: bool,
+    /// Plain HTTP (loopback only, for development).
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    plain_http: bool,
+    /// Certificate chain (PEM) instead of the self-generated one.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// The URL tablets reach this hub at (for enrolment QR codes).
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Seconds between upstream syncs (if DATA/upstream.json exists).
+    #[arg(long, default_value_t = 300)]
+    upstream_every: u64,
+}
+
+fn out(text: &str) {
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+fn json<T: serde::Serialize>(v: &T) {
+    out(&serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn upstream_file(data: &std::path::Path) -> PathBuf {
+    data.join("upstream.json")
+}
+
+fn load_upstream(data: &std::path::Path) -> Result<Option<UpstreamConfig>, HubError> {
+    match std::fs::read_to_string(upstream_file(data)) {
+        Ok(text) => {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|_| HubError::Config("upstream.json is invalid".into()))?;
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+            Ok(Some(UpstreamConfig {
+                url: field("url")
+                    .ok_or_else(|| HubError::Config("upstream.json lacks url".into()))?,
+                token: field("token")
+                    .ok_or_else(|| HubError::Config("upstream.json lacks token".into()))?,
+                pin: field("pin"),
+            }))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn print_qr(payload: &str, svg: Option<&std::path::Path>) -> Result<(), HubError> {
+    let code = QrCode::new(payload.as_bytes()).map_err(|e| HubError::Config(e.to_string()))?;
+    out(&code.render::<unicode::Dense1x2>().quiet_zone(true).build());
+    if let Some(path) = svg {
+        let image = code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(240, 240)
+            .build();
+        std::fs::write(path, image)?;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), HubError> {
+    let tls = match (&args.cert, &args.key, args.plain_http) {
+        (Some(cert), Some(key), _) => TlsMode::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        (_, _, true) => TlsMode::Off,
+        _ => TlsMode::SelfSigned,
+    };
+    let scheme = if tls == TlsMode::Off { "http" } else { "https" };
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
+    let config = HubConfig {
+        data_dir: cli.data.clone(),
+        tls,
+        upstream: load_upstream(&cli.data)?,
+        upstream_every: Duration::from_secs(args.upstream_every.max(10)),
+        demo_keys: cli.demo_keys || args.demo,
+        public_url: Some(public_url.clone()),
+        ..HubConfig::default()
+    };
+    let hub = Hub::open(config)?;
+    if args.demo {
+        let summary = demo::seed(&hub.store, &hub.keys, &cli.data, 300).await?;
+        json(&summary);
+        let villages: Vec<VillageId> = hub.store.villages()?.into_iter().map(|v| v.id).collect();
+        let (code, _) = registry::create_code(
+            &hub.store,
+            Role::Worker,
+            &villages,
+            Some("demo"),
+            24 * 3_600_000,
+        )?;
+        let pin = hub.pin().map(|p| p.to_hex());
+        out(&format!(
+            "\nEnrol a tablet (valid 24 h): abha-field --home DIR enroll-device {code} --hub {public_url}{}",
+            pin.as_deref()
+                .map(|p| format!(" --pin {p}"))
+                .unwrap_or_default()
+        ));
+        print_qr(
+            &server::qr_payload(&hub.config, pin.as_deref(), &code),
+            None,
+        )?;
+    }
+    if let Some(pin) = hub.pin() {
+        out(&format!(
+            "certificate fingerprint (SHA-256): {}",
+            pin.to_hex()
+        ));
+    }
+    out(&format!("serving {public_url} (Ctrl-C to stop)"));
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    hub.serve(listener, shutdown_signal()).await
+}
+
+async fn run(cli: Cli) -> Result<(), HubError> {
+    let open = |cli: &Cli| {
+        Hub::open(HubConfig {
+            data_dir: cli.data.clone(),
+            tls: TlsMode::SelfSigned,
+            demo_keys: cli.demo_keys,
+            ..HubConfig::default()
+        })
+    };
+    match &cli.command {
+        Command::Serve(args) => serve(&cli, args).await,
+        Command::Code {
+            role,
+            villages,
+            label,
+            ttl_hours,
+            public_url,
+            svg,
+        } => {
+            let hub = open(&cli)?;
+            let role = Role::parse(role).ok_or_else(|| HubError::Config("unknown role".into()))?;
+            let villages: Vec<VillageId> =
+                villages.iter().map(|v| VillageId::from_lgd(*v)).collect();
+            let ttl = i64::from((*ttl_hours).clamp(1, 168)) * 3_600_000;
+            let (code, expires_at) =
+                registry::create_code(&hub.store, role, &villages, label.as_deref(), ttl)?;
+            let config = HubConfig {
+                public_url: public_url.clone(),
+                ..hub.config.clone()
+            };
+            let pin = hub.pin().map(|p| p.to_hex());
+            let payload = server::qr_payload(&config, pin.as_deref(), &code);
+            print_qr(&payload, svg.as_deref())?;
+            json(
+                &serde_json::json!({"code": code, "expires_at": expires_at, "qr_payload": payload}),
+            );
+            Ok(())
+        }
+        Command::Token { role, label } => {
+            let hub = open(&cli)?;
+            let role = Role::parse(role).ok_or_else(|| HubError::Config("unknown role".into()))?;
+            let (id, token) =
+                registry::create_device(&hub.store, role, &[], label.as_deref(), None)?;
+            json(&serde_json::json!({"device_id": id, "role": role.code(), "token": token}));
+            Ok(())
+        }
+        Command::Devices => {
+            json(&registry::list(&open(&cli)?.store)?);
+            Ok(())
+        }
+        Command::Revoke { id } => {
+            registry::revoke(&open(&cli)?.store, id)?;
+            json(&serde_json::json!({"ok": true}));
+            Ok(())
+        }
+        Command::EnrolUpstream { url, code, pin } => {
+            let hub = open(&cli)?;
+            let parsed = match pin {
+                Some(p) => Some(Pin::parse(p).ok_or_else(|| HubError::Config("bad --pin".into()))?),
+                None => None,
+            };
+            let t = HttpTransport::new(url, None, parsed, Duration::from_secs(30))
+                .map_err(|e| HubError::Config(e.to_string()))?;
+            let reply: EnrolReply = t
+                .json(
+                    "/v1/devices/enrol",
+                    &EnrolRequest {
+                        code: code.clone(),
+                        replica: hub.store.replica_id(),
+                        app_version: abha_core::VERSION.to_owned(),
+                        label: Some("hub".into()),
+                    },
+                )
+                .await
+                .map_err(|e| HubError::Config(format!("enrolment refused: {e}")))?;
+            let body = serde_json::json!({"url": url, "token": reply.token, "pin": pin});
+            std::fs::write(
+                upstream_file(&cli.data),
+                serde_json::to_vec_pretty(&body).unwrap_or_default(),
+            )?;
+            json(
+                &serde_json::json!({"ok": true, "device_id": reply.device_id, "role": reply.role}),
+            );
+            Ok(())
+        }
+        Command::Demo { households } => {
+            let hub = Hub::open(HubConfig {
+                data_dir: cli.data.clone(),
+                tls: TlsMode::Off,
+                demo_keys: true,
+                ..HubConfig::default()
+            })?;
+            json(&demo::seed(&hub.store, &hub.keys, &cli.data, *households).await?);
+            Ok(())
+        }
+        Command::Status => {
+            let hub = open(&cli)?;
+            json(&demo::summarize(&hub.store)?);
+            Ok(())
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -45,21 +357,21 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let config = HubConfig {
-        data_dir: cli.data.clone(),
-    };
-    let result = open_store(&config).and_then(|store| match cli.command {
-        Command::Demo { households } => seed_demo(&store, households),
-        Command::Status => abha_hub::summarize(&store),
-    });
-    match result {
-        Ok(summary) => {
-            let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
-            let _ = writeln!(std::io::stdout(), "{text}");
-            ExitCode::SUCCESS
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the runtime");
+            return ExitCode::from(1);
         }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "hub command failed");
+            let _ = writeln!(std::io::stderr(), "error: {e}");
             ExitCode::from(1)
         }
     }

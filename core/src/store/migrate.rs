@@ -7,7 +7,7 @@
 //! left untouched. Migrations may add and reshape, but must never delete unsynced data (ops,
 //! outbox rows): see `core/migrations/NOTES.md`.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::error::{Result, StoreError};
 
@@ -62,6 +62,55 @@ pub(crate) fn migrate(
         tx.pragma_update(None, "user_version", v + 1)?;
         tx.commit()?;
         tracing::info!(from = v, to = v + 1, "store schema migrated");
+    }
+}
+
+/// Tables owned by the program embedding the store (the hub), with their own numbered
+/// migrations, tracked in `meta` under `schema:<name>` and applied with the same rules: one
+/// transaction per step, a newer version refused.
+#[derive(Debug, Clone, Copy)]
+pub struct Extension {
+    /// Name, e.g. `hub`.
+    pub name: &'static str,
+    /// The migrations, index 0 is version 1.
+    pub migrations: &'static [&'static str],
+}
+
+/// Brings an extension's tables to its latest version.
+pub(crate) fn migrate_extension(conn: &mut Connection, ext: &Extension) -> Result<()> {
+    let key = format!("schema:{}", ext.name);
+    let latest = ext.migrations.len() as u32;
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let v: i64 = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(0);
+        let v = u32::try_from(v).map_err(|_| StoreError::InvalidData("extension version"))?;
+        if v > latest {
+            return Err(StoreError::IncompatibleVersion {
+                found: v,
+                supported: latest,
+            });
+        }
+        if v == latest {
+            return Ok(());
+        }
+        tx.execute_batch(ext.migrations[v as usize])?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            rusqlite::params![key, v + 1],
+        )?;
+        tx.commit()?;
+        tracing::info!(
+            extension = ext.name,
+            from = v,
+            to = v + 1,
+            "extension schema migrated"
+        );
     }
 }
 

@@ -39,11 +39,15 @@ use crate::oplog::{Clock, SystemClock};
 pub struct StoreOptions {
     /// Wall clock for op timestamps (the system clock corrected by the hub offset).
     pub clock: Arc<dyn Clock>,
+    /// Tables of the program that embeds the store (the hub's device registry), migrated after
+    /// the core schema.
+    pub extensions: Vec<migrate::Extension>,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
+            extensions: Vec::new(),
             clock: Arc::new(SystemClock::new()),
         }
     }
@@ -76,6 +80,9 @@ impl Store {
         open::configure(&writer, true)?;
         let now = opts.clock.now_ms();
         migrate::migrate(&mut writer, |tx| meta::init(tx, now))?;
+        for ext in &opts.extensions {
+            migrate::migrate_extension(&mut writer, ext)?;
+        }
         if open::verify_key(&path, key) != open::KeyCheck::Verified {
             open::write_keycheck(&path, key)?;
         }
@@ -137,6 +144,19 @@ impl Store {
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = Self::lock(&self.reader);
         f(&conn)
+    }
+
+    /// Runs `f` in one write transaction on the tables of an [`migrate::Extension`]. Domain tables
+    /// must never be written this way: they change only through [`Store::write`] and sync.
+    pub fn extension_write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = Self::lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Runs SQLite's full integrity check; an empty list means the file is sound.

@@ -298,6 +298,16 @@ impl Store {
         })
     }
 
+    /// Open identity conflicts (concurrent different ABHA numbers or Aadhaar tokens).
+    pub fn conflict_count(&self) -> Result<u64> {
+        self.read(|conn| {
+            Ok(
+                conn.query_row("SELECT count(*) FROM conflicts", [], |r| r.get::<_, i64>(0))?
+                    as u64,
+            )
+        })
+    }
+
     /// The outbox, oldest first, at most `limit` rows.
     pub fn outbox(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
         self.read(|conn| {

@@ -155,6 +155,40 @@ pub struct PullReply {
     pub more: bool,
 }
 
+/// Enrols a device with a one-time code (JSON, `POST /v1/devices/enrol`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The one-time code an organiser printed.
+    pub code: String,
+    /// The device store's replica id.
+    pub replica: ReplicaId,
+    /// App version.
+    pub app_version: String,
+    /// A label for supervisors (e.g. the tablet's asset tag); no personal data.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// What an enrolled device receives (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolReply {
+    /// The device's id at the hub.
+    pub device_id: String,
+    /// Its bearer token (shown once; the hub keeps only a hash).
+    pub token: String,
+    /// Its role.
+    pub role: String,
+    /// The hub's replica id.
+    pub hub_replica: ReplicaId,
+    /// Villages assigned to it (empty for a hub peer: everything).
+    pub villages: Vec<crate::ids::VillageId>,
+    /// The deployment key for Aadhaar tokens (64 hex digits), so duplicate detection works
+    /// across tablets.
+    pub token_key: String,
+    /// The public key Aadhaar numbers are sealed to (PEM); its private half stays on the hub.
+    pub sealing_key_pem: String,
+}
+
 /// Errors decoding a body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {

@@ -1,0 +1,540 @@
+//! The hub's HTTP API (axum), served over rustls.
+//!
+//! | route | who | body |
+//! |---|---|---|
+//! | `GET /v1/health` | anyone | JSON |
+//! | `POST /v1/devices/enrol` | anyone with a one-time code | JSON |
+//! | `POST /v1/sync/{hello,push,pull}` | worker devices, hubs | `application/x-abha-sync` |
+//! | `POST /v1/admin/codes` | organiser, admin | JSON |
+//! | `GET /v1/admin/devices` | organiser, supervisor, admin | JSON |
+//! | `POST /v1/admin/devices/{id}/revoke` | organiser, admin | JSON |
+//! | `POST /v1/admin/upstream/sync` | admin | JSON |
+//!
+//! Every refusal is a 4xx with a JSON body `{code, message}`: malformed, oversized,
+//! unauthenticated, forbidden, rate-limited. A 5xx means the hub itself failed. Store work runs
+//! on the blocking pool so slow disks do not stall other tablets. Logs name device ids and codes,
+//! never data.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use abha_core::ids::VillageId;
+use abha_core::store::Store;
+use abha_core::sync::protocol::{
+    self, CONTENT_TYPE, EnrolReply, EnrolRequest, ErrorBody, Hello, Pull, Push, codes,
+};
+use abha_core::sync::serve::{self, ServeError};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::config::HubConfig;
+use crate::registry::{self, Device, RegistryError, Role};
+use crate::upstream::Upstream;
+
+/// Shared state of the server.
+#[derive(Debug)]
+pub struct AppState {
+    /// The hub's store.
+    pub store: Arc<Store>,
+    /// Configuration.
+    pub config: HubConfig,
+    /// Aadhaar token key handed to enrolled devices (hex).
+    pub token_key_hex: String,
+    /// Sealing public key handed to enrolled devices.
+    pub sealing_public_pem: String,
+    /// Upstream replication, if configured.
+    pub upstream: Option<Arc<Upstream>>,
+    /// Fingerprint of the served certificate (hex), for enrolment QR codes.
+    pub pin_hex: Option<String>,
+    limiter: Mutex<HashMap<String, Bucket>>,
+}
+
+impl AppState {
+    /// New state.
+    pub fn new(
+        store: Arc<Store>,
+        config: HubConfig,
+        token_key_hex: String,
+        sealing_public_pem: String,
+        upstream: Option<Arc<Upstream>>,
+        pin_hex: Option<String>,
+    ) -> Self {
+        Self {
+            store,
+            config,
+            token_key_hex,
+            sealing_public_pem,
+            upstream,
+            pin_hex,
+            limiter: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// A refusal or failure, rendered as `{code, message}` JSON.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+    fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            codes::UNAUTHENTICATED,
+            "missing, unknown or revoked token",
+        )
+    }
+    fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            codes::FORBIDDEN,
+            "this role may not do this",
+        )
+    }
+    fn internal(what: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %what, "hub failure");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the hub failed; try again",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (
+            self.status,
+            Json(ErrorBody {
+                code: self.code,
+                message: self.message,
+            }),
+        )
+            .into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        }
+        resp
+    }
+}
+
+impl From<ServeError> for ApiError {
+    fn from(e: ServeError) -> Self {
+        if !e.client {
+            return Self::internal(e);
+        }
+        let status = match e.code {
+            codes::FORBIDDEN | codes::NOT_AUTHOR => StatusCode::FORBIDDEN,
+            codes::GAP | codes::CLASH => StatusCode::CONFLICT,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, e.code, e.message)
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::BadCode => {
+                Self::new(StatusCode::BAD_REQUEST, "enrol.bad_code", e.to_string())
+            }
+            RegistryError::ReplicaTaken => {
+                Self::new(StatusCode::CONFLICT, "enrol.replica_taken", e.to_string())
+            }
+            RegistryError::NoDevice => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            RegistryError::Store(s) => Self::internal(s),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        let status = r.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(status, codes::TOO_LARGE, "request body too large")
+        } else {
+            Self::new(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_BODY,
+                "request body could not be read",
+            )
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+impl AppState {
+    /// Refuses a caller over its rate (token bucket per key).
+    fn rate_limit(&self, key: &str) -> Result<(), ApiError> {
+        let mut map = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let burst = f64::from(self.config.rate_burst);
+        let b = map.entry(key.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * self.config.rate_per_sec)
+            .min(burst);
+        b.at = now;
+        if b.tokens < 1.0 {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                "too many requests; slow down",
+            ));
+        }
+        b.tokens -= 1.0;
+        if map.len() > 10_000 {
+            map.retain(|_, b| now.duration_since(b.at).as_secs() < 600);
+        }
+        Ok(())
+    }
+
+    /// Authenticates the bearer token of a request.
+    async fn auth(self: &Arc<Self>, headers: &HeaderMap) -> Result<Device, ApiError> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() < 200)
+            .ok_or_else(ApiError::unauthenticated)?
+            .to_owned();
+        let state = self.clone();
+        let device = blocking(move || {
+            registry::authenticate(&state.store, &token)?.ok_or_else(ApiError::unauthenticated)
+        })
+        .await?;
+        self.rate_limit(&device.id)?;
+        Ok(device)
+    }
+}
+
+fn sync_body(bytes: Result<Bytes, BytesRejection>, headers: &HeaderMap) -> Result<Bytes, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct != CONTENT_TYPE {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::BAD_BODY,
+            format!("expected {CONTENT_TYPE}"),
+        ));
+    }
+    Ok(bytes?)
+}
+
+fn binary(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+}
+
+async fn hello(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let mut device = st.auth(&headers).await?;
+    if !device.role.syncs() {
+        return Err(ApiError::forbidden());
+    }
+    let body = sync_body(body, &headers)?;
+    let st2 = st.clone();
+    blocking(move || {
+        let h: Hello = serve::decode_request(&body)?;
+        // A device whose store was recreated (damaged file moved aside) brings a new replica id.
+        registry::bind_replica(&st2.store, &mut device, h.replica)?;
+        let reply = serve::hello(&st2.store, &device.peer(), &h)?;
+        let skew = h.sent_at_ms as i64 - reply.hub_time_ms as i64;
+        registry::record_hello(&st2.store, &device.id, &h.app_version, &h.pending, skew)?;
+        tracing::info!(device = %device.id, pending = h.pending.changes, "sync hello");
+        Ok(binary(protocol::encode(&reply)))
+    })
+    .await
+}
+
+async fn push(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let device = st.auth(&headers).await?;
+    if !device.role.syncs() {
+        return Err(ApiError::forbidden());
+    }
+    let body = sync_body(body, &headers)?;
+    let st2 = st.clone();
+    blocking(move || {
+        let p: Push = serve::decode_request(&body)?;
+        let reply = serve::push(&st2.store, &device.peer(), &p)?;
+        tracing::info!(device = %device.id, applied = reply.applied, duplicates = reply.duplicates, "sync push");
+        Ok(binary(protocol::encode(&reply)))
+    })
+    .await
+}
+
+async fn pull(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let device = st.auth(&headers).await?;
+    if !device.role.syncs() {
+        return Err(ApiError::forbidden());
+    }
+    let body = sync_body(body, &headers)?;
+    let st2 = st.clone();
+    blocking(move || {
+        let p: Pull = serve::decode_request(&body)?;
+        let reply = serve::pull(&st2.store, &device.peer(), &p)?;
+        tracing::info!(device = %device.id, sets = reply.sets.len(), more = reply.more, "sync pull");
+        Ok(binary(protocol::encode(&reply)))
+    })
+    .await
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_BODY,
+            format!("invalid JSON at line {}, column {}", e.line(), e.column()),
+        )
+    })
+}
+
+async fn enrol(
+    State(st): State<Arc<AppState>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EnrolReply>, ApiError> {
+    // Codes are short: limit guessing per address.
+    st.rate_limit(&format!("enrol:{}", addr.ip()))?;
+    let req: EnrolRequest = json_body(body)?;
+    let st2 = st.clone();
+    blocking(move || {
+        let label = req
+            .label
+            .as_deref()
+            .map(|l| l.chars().take(64).collect::<String>());
+        let (device, token) =
+            registry::enrol(&st2.store, &req.code, req.replica, label.as_deref())?;
+        Ok(Json(EnrolReply {
+            device_id: device.id,
+            token,
+            role: device.role.code().to_owned(),
+            hub_replica: st2.store.replica_id(),
+            villages: device.villages.into_iter().collect(),
+            token_key: st2.token_key_hex.clone(),
+            sealing_key_pem: st2.sealing_public_pem.clone(),
+        }))
+    })
+    .await
+}
+
+/// `POST /v1/admin/codes` request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// Role of the device to enrol.
+    pub role: String,
+    /// LGD village codes it may see.
+    #[serde(default)]
+    pub villages: Vec<u32>,
+    /// Label.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Validity in hours (default 24, at most 168).
+    #[serde(default)]
+    pub ttl_hours: Option<u32>,
+}
+
+/// `POST /v1/admin/codes` reply.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CodeReply {
+    /// The one-time code.
+    pub code: String,
+    /// Expiry (Unix ms).
+    pub expires_at: i64,
+    /// What the enrolment QR code carries.
+    pub qr_payload: String,
+}
+
+/// The JSON an enrolment QR code carries: hub address, certificate pin, one-time code.
+pub fn qr_payload(config: &HubConfig, pin: Option<&str>, code: &str) -> String {
+    serde_json::json!({
+        "v": 1,
+        "hub": config.public_url,
+        "pin": pin,
+        "code": code,
+    })
+    .to_string()
+}
+
+async fn create_code(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CodeReply>, ApiError> {
+    let device = st.auth(&headers).await?;
+    if !device.role.manages() {
+        return Err(ApiError::forbidden());
+    }
+    let req: CodeRequest = json_body(body)?;
+    let role = Role::parse(&req.role)
+        .filter(|r| *r != Role::Admin || device.role == Role::Admin)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "enrol.bad_role",
+                "unknown or forbidden role",
+            )
+        })?;
+    let villages: Vec<VillageId> = req
+        .villages
+        .iter()
+        .map(|v| VillageId::from_lgd(*v))
+        .collect();
+    let ttl = i64::from(req.ttl_hours.unwrap_or(24).clamp(1, 168)) * 3_600_000;
+    let st2 = st.clone();
+    blocking(move || {
+        let (code, expires_at) =
+            registry::create_code(&st2.store, role, &villages, req.label.as_deref(), ttl)?;
+        tracing::info!(by = %device.id, role = role.code(), "enrolment code created");
+        Ok(Json(CodeReply {
+            qr_payload: qr_payload(&st2.config, st2.pin_hex.as_deref(), &code),
+            code,
+            expires_at,
+        }))
+    })
+    .await
+}
+
+async fn list_devices(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<registry::DeviceSummary>>, ApiError> {
+    let device = st.auth(&headers).await?;
+    if !device.role.reviews() {
+        return Err(ApiError::forbidden());
+    }
+    let st2 = st.clone();
+    blocking(move || Ok(Json(registry::list(&st2.store)?))).await
+}
+
+async fn revoke(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let device = st.auth(&headers).await?;
+    if !device.role.manages() {
+        return Err(ApiError::forbidden());
+    }
+    let st2 = st.clone();
+    blocking(move || {
+        registry::revoke(&st2.store, &id)?;
+        Ok(Json(serde_json::json!({"ok": true})))
+    })
+    .await
+}
+
+async fn upstream_sync(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let device = st.auth(&headers).await?;
+    if device.role != Role::Admin {
+        return Err(ApiError::forbidden());
+    }
+    let up = st.upstream.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "upstream.none",
+            "no upstream hub is configured",
+        )
+    })?;
+    match up.sync_now().await {
+        Ok(r) => Ok(Json(serde_json::json!({"ok": true, "report": r}))),
+        Err(code) => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            &code,
+            "upstream sync failed",
+        )),
+    }
+}
+
+async fn health(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "ok": true,
+        "hub_replica": st.store.replica_id().to_string(),
+        "time_ms": st.store.clock().now_ms(),
+        "protocol": [protocol::MIN_PROTOCOL_VERSION, protocol::PROTOCOL_VERSION],
+    }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+async fn not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed here",
+    )
+}
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/devices/enrol", post(enrol))
+        .route("/v1/sync/hello", post(hello))
+        .route("/v1/sync/push", post(push))
+        .route("/v1/sync/pull", post(pull))
+        .route("/v1/admin/codes", post(create_code))
+        .route("/v1/admin/devices", get(list_devices))
+        .route("/v1/admin/devices/{id}/revoke", post(revoke))
+        .route("/v1/admin/upstream/sync", post(upstream_sync))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
