@@ -71,6 +71,19 @@ enum Command {
         #[arg(long)]
         pin: Option<String>,
     },
+    /// Capture made-up demo households (for demos and load tests), one durable change each;
+    /// prints one JSON line per household as soon as it is stored.
+    DemoCapture {
+        /// LGD village code (the village must be on the device).
+        #[arg(long)]
+        village: u32,
+        /// How many households.
+        #[arg(long, default_value_t = 10)]
+        count: u32,
+        /// Seed for the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Sync with the hub: send this device's work, receive its villages' updates.
     Sync {
         /// Another address for the enrolled hub.
@@ -240,6 +253,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::EnrollDevice { code, hub, pin } => {
             sync_cmd::enroll(home, &code, hub.as_deref(), pin.as_deref(), json)
         }
+        Command::DemoCapture {
+            village,
+            count,
+            seed,
+        } => commands::demo_capture(home, village, count, seed),
         Command::Sync { hub, max_ops } => sync_cmd::run_sync(home, hub.as_deref(), max_ops, json),
         Command::Village(VillageCmd::Add {
             state,

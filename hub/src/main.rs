@@ -197,10 +197,12 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), HubError> {
         _ => TlsMode::SelfSigned,
     };
     let scheme = if tls == TlsMode::Off { "http" } else { "https" };
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let bound = listener.local_addr()?;
     let public_url = args
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("{scheme}://{}", args.listen));
+        .unwrap_or_else(|| format!("{scheme}://{bound}"));
     let config = HubConfig {
         data_dir: cli.data.clone(),
         tls,
@@ -240,8 +242,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), HubError> {
             pin.to_hex()
         ));
     }
-    out(&format!("serving {public_url} (Ctrl-C to stop)"));
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    out(&format!("serving {scheme}://{bound} (Ctrl-C to stop)"));
     hub.serve(listener, shutdown_signal()).await
 }
 

@@ -4,6 +4,8 @@
 //! on real files, the way support staff and the CI use them.
 
 use std::io::Write as _;
+pub mod proxy;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 

@@ -99,7 +99,8 @@ impl ServerCertVerifier for PinnedVerifier {
     }
 }
 
-fn tls_config(pin: Option<Pin>) -> Result<rustls::ClientConfig, TransportError> {
+/// The rustls client configuration the transport uses: ring, and either the pin or the Web PKI.
+pub fn tls_config(pin: Option<Pin>) -> Result<rustls::ClientConfig, TransportError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
