@@ -96,7 +96,7 @@ CREATE TABLE members (
     mobile        TEXT,
     relation      TEXT,
     aadhaar_last4 TEXT,
-    aadhaar_token TEXT,     -- HMAC-SHA256 under the deployment key; never the number
+    aadhaar_token BLOB,     -- 16 bytes of HMAC-SHA256 under the deployment key; never the number
     -- The sealed Aadhaar (RSA-OAEP-SHA1 ciphertext) is device-local, not an op: it travels to the
     -- hub by its own path and is wiped once ABDM has answered (NHA rule), leaving last4 + token.
     aadhaar_ciphertext BLOB,

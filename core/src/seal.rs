@@ -179,30 +179,32 @@ impl TokenKey {
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(b"abha-aadhaar-token/v1\0");
         mac.update(digits.as_bytes());
-        AadhaarToken(hex::encode(mac.finalize().into_bytes()))
+        let mut t = [0u8; 16];
+        t.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        AadhaarToken(t)
     }
 }
 
-/// A keyed token of an Aadhaar number: 64 hex digits. Equal numbers give equal tokens under one
-/// deployment key; the number cannot be recovered without the key.
-#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct AadhaarToken(String);
+/// A keyed token of an Aadhaar number: the first 16 bytes of HMAC-SHA256 under the deployment
+/// key (128 bits: collisions between a country's worth of numbers stay negligible). Equal numbers
+/// give equal tokens under one deployment key; the number cannot be recovered without the key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AadhaarToken([u8; 16]);
 
 impl AadhaarToken {
-    /// From a stored token.
-    pub fn from_stored(s: String) -> Self {
-        Self(s)
+    /// From stored bytes.
+    pub fn from_slice(b: &[u8]) -> Option<Self> {
+        <[u8; 16]>::try_from(b).ok().map(Self)
     }
-    /// The hex text.
-    pub fn as_str(&self) -> &str {
+    /// The 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }
 }
 
 impl fmt::Debug for AadhaarToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AadhaarToken({}..)", self.0.get(..8).unwrap_or(""))
+        write!(f, "AadhaarToken({}..)", hex::encode(&self.0[..4]))
     }
 }
 
@@ -331,7 +333,7 @@ mod tests {
         assert_eq!(a.token, b.token);
         let other = AadhaarSealer::new(sealer.key().clone(), TokenKey::from_bytes([8; 32]));
         assert_ne!(other.seal(&d).unwrap().token, a.token);
-        assert_eq!(a.token.as_str().len(), 64);
+        assert_eq!(a.token.as_bytes().len(), 16);
     }
 
     #[test]

@@ -87,7 +87,13 @@ impl Device {
     /// Sets a member field; an identity write names the heads this device sees.
     fn set(&mut self, wall_ms: u64, field: &'static str, value: &str) -> Op {
         let deps = merge::identity_heads(&self.member, field);
-        let e = (EntityKind::Member, field, Action::Set, text(value), deps);
+        // Aadhaar tokens are bytes; every other field here holds text.
+        let v = if field == "aadhaar_token" {
+            Value::Bytes(value.as_bytes().to_vec())
+        } else {
+            text(value)
+        };
+        let e = (EntityKind::Member, field, Action::Set, v, deps);
         self.write(wall_ms, vec![e]).remove(0)
     }
 

@@ -76,7 +76,13 @@ fn edit(kind: EntityKind, field: &str, action: Action, value: Value, deps: Vec<O
 }
 
 fn set_text(kind: EntityKind, field: &str, value: &str, deps: Vec<OpId>) -> Edit {
-    edit(kind, field, Action::Set, text(value), deps)
+    // Aadhaar tokens are bytes; every other field here holds text.
+    let v = if field == "aadhaar_token" {
+        Value::Bytes(value.as_bytes().to_vec())
+    } else {
+        text(value)
+    };
+    edit(kind, field, Action::Set, v, deps)
 }
 
 /// An edit of the member's household set.

@@ -263,3 +263,23 @@ fn test_bad_key_length_is_refused() {
     ));
     assert!(StoreKey::from_hex(&"ab".repeat(32)).is_ok());
 }
+
+#[test]
+fn test_many_threads_open_stores_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let path = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let s =
+                        Store::open(path.join(format!("{t}-{i}.db")), &StoreKey::random()).unwrap();
+                    s.close().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}

@@ -256,7 +256,7 @@ fn duplicate_warnings(
         let mut scratch = Issues::new();
         if let Some(digits) = validate::aadhaar(&mut scratch, "aadhaar", a) {
             let token = sealer.token(&digits);
-            let found = store.members_with_aadhaar_token(token.as_str())?;
+            let found = store.members_with_aadhaar_token(&token)?;
             if let Some(first) = found.first() {
                 let mut w = Issues::new();
                 w.warn_with(

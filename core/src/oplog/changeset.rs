@@ -171,6 +171,18 @@ impl ChangeSet {
         Ok(())
     }
 
+    /// The ops with their ids, checked against the digest in the same pass: what storing a set
+    /// received from a peer needs (one SHA-256 per op, not two).
+    pub fn verified_ops(&self) -> Result<Vec<Op>, ChangeSetError> {
+        self.check_shape()?;
+        let ops: Vec<Op> = self.ops().collect();
+        let ids: Vec<OpId> = ops.iter().map(|o| o.id).collect();
+        if digest_of(&ids) != self.digest {
+            return Err(ChangeSetError::Digest);
+        }
+        Ok(ops)
+    }
+
     /// The ops with their origin, sequence numbers, timestamp and ids filled in.
     pub fn ops(&self) -> impl Iterator<Item = Op> + '_ {
         self.ops.iter().enumerate().map(|(i, o)| {

@@ -98,6 +98,8 @@ pub enum FieldState {
 pub struct EntityState {
     /// When it was deleted, if it was.
     pub deleted: Option<OpStamp>,
+    /// The earliest wall time of any op applied (the entity's creation time).
+    pub created_ms: Option<u64>,
     /// Per-field metadata.
     pub fields: BTreeMap<String, FieldState>,
 }
@@ -199,6 +201,13 @@ fn set_effect(field: &'static str, adds: &[Tag]) -> Effect {
 
 /// Applies one op to `state`. Commutative and idempotent: see the module docs.
 pub fn apply(state: &mut EntityState, op: &Op) -> Result<Effect, MergeError> {
+    let effect = apply_op(state, op)?;
+    let wall = op.hlc.wall_ms();
+    state.created_ms = Some(state.created_ms.map_or(wall, |c| c.min(wall)));
+    Ok(effect)
+}
+
+fn apply_op(state: &mut EntityState, op: &Op) -> Result<Effect, MergeError> {
     let stamp = op.op_stamp();
     if op.action == Action::Delete {
         if !op.field.is_empty() || op.value != Value::Null {
@@ -322,7 +331,7 @@ pub fn apply(state: &mut EntityState, op: &Op) -> Result<Effect, MergeError> {
             if rule == MergeRule::Lww {
                 Effect::Column(spec.name, op.value.clone())
             } else {
-                return apply(state, op);
+                return apply_op(state, op);
             }
         }
     })
@@ -397,6 +406,7 @@ impl EntityState {
         postcard::to_stdvec(&PState {
             clocks,
             deleted,
+            created_ms: self.created_ms,
             fields,
         })
         .unwrap_or_default()
@@ -451,7 +461,11 @@ impl EntityState {
             };
             fields.insert(name.clone(), f);
         }
-        Some(Self { deleted, fields })
+        Some(Self {
+            deleted,
+            created_ms: p.created_ms,
+            fields,
+        })
     }
 }
 
@@ -487,6 +501,7 @@ enum PField {
 struct PState {
     clocks: Vec<(u64, u64)>,
     deleted: Option<PStamp>,
+    created_ms: Option<u64>,
     fields: Vec<(String, PField)>,
 }
 

@@ -99,7 +99,6 @@ const HOUSEHOLD: &[FieldSpec] = &[
     f("lon_e6", Int, Lww),
     f("head_member_id", Bytes, Lww),
     f("created_by", Bytes, Lww),
-    f("created_at", Int, Lww),
 ];
 
 /// The membership field of a member: which household(s) it belongs to.
@@ -116,11 +115,10 @@ const MEMBER: &[FieldSpec] = &[
     f("mobile", Text, Lww),
     f("relation", Text, Lww),
     f("aadhaar_last4", Text, Lww),
-    f("aadhaar_token", Text, Identity),
+    f("aadhaar_token", Bytes, Identity),
     f("abha_number", Text, Identity),
     f("abha_address", Text, Lww),
     f("created_by", Bytes, Lww),
-    f("created_at", Int, Lww),
 ];
 
 const WORKER: &[FieldSpec] = &[
@@ -158,7 +156,6 @@ const ENROLLMENT: &[FieldSpec] = &[
     f("abha_number", Text, Identity),
     f("abha_address", Text, Lww),
     f("created_by", Bytes, Lww),
-    f("created_at", Int, Lww),
 ];
 
 const SPECS: [EntitySpec; 7] = [
@@ -203,6 +200,15 @@ const SPECS: [EntitySpec; 7] = [
 pub fn entity(kind: EntityKind) -> &'static EntitySpec {
     // SPECS is ordered by kind code, starting at 1.
     &SPECS[kind.code() as usize - 1]
+}
+
+/// Whether the kind's read table has a `created_at` column. It is not a field: it is derived,
+/// the earliest op time seen for the entity (a minimum, so it does not depend on arrival order).
+pub fn has_created_at(kind: EntityKind) -> bool {
+    matches!(
+        kind,
+        EntityKind::Household | EntityKind::Member | EntityKind::Enrollment
+    )
 }
 
 /// The read-table column holding the current element of a set-valued field.

@@ -148,8 +148,8 @@ impl<'c> Change<'c> {
     }
 
     /// Stores the change set, updates the read tables, adds the outbox row and commits.
-    /// Returns the number of ops.
-    pub(super) fn commit(self, label: &'static str) -> Result<usize> {
+    /// Returns whether records moved between households or villages (see `Batch::flush`).
+    pub(super) fn commit(self, label: &'static str) -> Result<bool> {
         let Self {
             tx,
             now_ms,
@@ -159,13 +159,14 @@ impl<'c> Change<'c> {
         } = self;
         if ops.is_empty() {
             tx.commit()?;
-            return Ok(0);
+            return Ok(false);
         }
         let m = meta::load(&tx)?;
         let replica: ReplicaId = m.replica;
         let hlc = HlcState::resume(m.hlc).tick(now_ms);
         let first_seq = m.next_seq;
         let mut ids = Vec::with_capacity(ops.len());
+        let moved;
         {
             let mut batch = Batch::new(&tx, now_ms);
             for (i, o) in ops.iter_mut().enumerate() {
@@ -196,7 +197,7 @@ impl<'c> Change<'c> {
                 batch.apply(&op)?;
                 ids.push(op.id);
             }
-            batch.flush()?;
+            moved = batch.flush()?;
         }
         for (member, a) in &sealed {
             let n = tx
@@ -234,7 +235,7 @@ impl<'c> Change<'c> {
         ])?;
         tx.commit()?;
         tracing::debug!(%replica, label, ops = n, "local change committed");
-        Ok(n)
+        Ok(moved)
     }
 }
 

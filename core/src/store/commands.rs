@@ -36,7 +36,6 @@ fn member_ops(
         ("gender", txt(gender_code(m.gender))),
         ("birth_date", txt(&m.birth_date.to_string())),
         ("relation", txt(m.relation.code())),
-        ("created_at", Value::Int(c.now_ms() as i64)),
     ];
     let optional = [
         ("middle_name", m.middle_name.as_deref().map(txt)),
@@ -55,7 +54,9 @@ fn member_ops(
         ("aadhaar_last4", m.aadhaar.as_ref().map(|a| txt(&a.last4))),
         (
             "aadhaar_token",
-            m.aadhaar.as_ref().map(|a| txt(a.token.as_str())),
+            m.aadhaar
+                .as_ref()
+                .map(|a| Value::Bytes(a.token.as_bytes().to_vec())),
         ),
     ];
     fields.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
@@ -176,7 +177,6 @@ impl Store {
                 ("village_id", id(h.village_id.as_uuid())),
                 ("code", txt(&h.code.to_string())),
                 ("address", txt(&h.address)),
-                ("created_at", Value::Int(c.now_ms() as i64)),
             ];
             if let Some(p) = &h.pincode {
                 fields.push(("pincode", txt(p.as_str())));
@@ -327,7 +327,6 @@ impl Store {
                 ("route", txt(r.route.code())),
                 ("state", txt(EnrollmentState::Queued.code())),
                 ("consent_id", id(r.consent_id.as_uuid())),
-                ("created_at", Value::Int(c.now_ms() as i64)),
             ];
             if let Some(a) = r.attempt_of {
                 fields.push(("attempt_of", id(a.as_uuid())));

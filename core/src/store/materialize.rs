@@ -63,6 +63,7 @@ pub(crate) struct Batch<'a, 't> {
     now_ms: i64,
     entities: HashMap<Uuid, EntityWork>,
     order: Vec<Uuid>,
+    moved: bool,
 }
 
 impl<'a, 't> Batch<'a, 't> {
@@ -72,6 +73,7 @@ impl<'a, 't> Batch<'a, 't> {
             now_ms: now_ms as i64,
             entities: HashMap::new(),
             order: Vec::new(),
+            moved: false,
         }
     }
 
@@ -115,9 +117,29 @@ impl<'a, 't> Batch<'a, 't> {
 
     /// Merges one op.
     pub(crate) fn apply(&mut self, op: &Op) -> Result<()> {
+        // Does this op change which village an existing record belongs to? Scope caches depend
+        // on it; first assignments (a new household, a new member) do not move anything.
+        let placement = matches!(
+            (op.kind, op.field.as_str()),
+            (EntityKind::Household, "village_id")
+                | (EntityKind::Member, schema::MEMBER_HOUSEHOLD)
+                | (EntityKind::Consent | EntityKind::Enrollment, "member_id")
+        );
+        let had_placement = self
+            .work(op.kind, op.entity)?
+            .state
+            .fields
+            .contains_key(op.field.as_str());
+        self.moved |= placement && had_placement;
         let w = self.work(op.kind, op.entity)?;
+        let created_before = w.state.created_ms;
         let effect = merge::apply(&mut w.state, op).map_err(|_| StoreError::OpRejected)?;
         w.dirty = true;
+        if w.state.created_ms != created_before && schema::has_created_at(op.kind) {
+            if let Some(ms) = w.state.created_ms {
+                w.row.set("created_at", Value::Int(ms as i64));
+            }
+        }
         match effect {
             Effect::None => {}
             Effect::Column(name, v) => w.row.set(name, v),
@@ -142,13 +164,15 @@ impl<'a, 't> Batch<'a, 't> {
         Ok(())
     }
 
-    /// Writes every touched row, state and conflict record.
-    pub(crate) fn flush(self) -> Result<()> {
+    /// Writes every touched row, state and conflict record. Returns whether any op changed which
+    /// village a record belongs to.
+    pub(crate) fn flush(self) -> Result<bool> {
         let Self {
             tx,
             now_ms,
             mut entities,
             order,
+            moved,
         } = self;
         for entity in order {
             let Some(w) = entities.remove(&entity) else {
@@ -162,7 +186,7 @@ impl<'a, 't> Batch<'a, 't> {
                 write_conflict(tx, w.kind, entity, field, heads.as_deref(), now_ms)?;
             }
         }
-        Ok(())
+        Ok(moved)
     }
 }
 

@@ -61,7 +61,15 @@ pub struct Store {
     reader: Mutex<Connection>,
     clock: Arc<dyn Clock>,
     replica: ReplicaId,
+    /// Villages of stored change sets (see `replicate`), cleared when a write moves records.
+    scope_cache: Mutex<ScopeCache>,
 }
+
+/// Villages each stored change set belongs to, keyed by `(origin, first_seq)`.
+type ScopeCache = std::collections::HashMap<
+    (i64, u64),
+    Option<std::collections::BTreeSet<crate::ids::VillageId>>,
+>;
 
 impl Store {
     /// Opens (or creates) the store at `path` with `key` and the system clock.
@@ -101,6 +109,7 @@ impl Store {
             reader: Mutex::new(reader),
             clock: opts.clock,
             replica,
+            scope_cache: Mutex::new(ScopeCache::new()),
         })
     }
 
@@ -136,8 +145,18 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut change = Change::begin(tx, self.clock.now_ms());
         let out = f(&mut change)?;
-        change.commit(label)?;
+        if change.commit(label)? {
+            self.scope_moved();
+        }
         Ok(out)
+    }
+
+    /// Forgets cached scope resolutions: a write moved a household, member or request.
+    pub(crate) fn scope_moved(&self) {
+        self.scope_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Runs read-only queries on the reader connection (sees the last committed state).

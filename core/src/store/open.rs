@@ -180,12 +180,18 @@ pub(crate) fn open_keyed(db: &Path, key: &StoreKey, read_only: bool) -> Result<C
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
+    // SQLCipher's first keying of a connection sets up process-wide crypto state; concurrent
+    // first keyings from several threads were seen to fail now and then ("error occurred with
+    // PRAGMA key"). Opening is rare, so keying is serialised.
+    static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = KEYING.lock().unwrap_or_else(|p| p.into_inner());
     let conn = Connection::open_with_flags(db, flags)?;
     // SQLCipher writes decryption failures to stderr itself; we report them as typed errors.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     conn.execute_batch(&key.sqlcipher_pragmas())?;
     let probe: rusqlite::Result<i64> =
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0));
+    drop(guard);
     match probe {
         Ok(_) => Ok(conn),
         Err(e) => {

@@ -243,12 +243,15 @@ impl Store {
     }
 
     /// Live members already holding this Aadhaar token (duplicate check at capture).
-    pub fn members_with_aadhaar_token(&self, token: &str) -> Result<Vec<MemberId>> {
+    pub fn members_with_aadhaar_token(
+        &self,
+        token: &crate::seal::AadhaarToken,
+    ) -> Result<Vec<MemberId>> {
         self.read(|conn| {
             let mut st = conn.prepare_cached(
                 "SELECT id FROM members WHERE aadhaar_token = ?1 AND deleted = 0 ORDER BY id",
             )?;
-            let rows = st.query_map([token], |r| {
+            let rows = st.query_map([token.as_bytes().as_slice()], |r| {
                 uuid_col(r, 0, MemberId::from_uuid)?.ok_or_else(bad_id)
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -23,6 +23,7 @@ use super::meta;
 use crate::ids::{ReplicaId, VillageId};
 use crate::oplog::schema::MEMBER_HOUSEHOLD;
 use crate::oplog::{Action, ChangeSet, EntityKind, Hlc, Value};
+use crate::sync::protocol::WireSet;
 use crate::sync::{Scope, VersionVector};
 
 /// What storing a batch did.
@@ -93,14 +94,17 @@ fn save_coverage(tx: &Transaction<'_>, own: ReplicaId, vv: &VersionVector) -> Re
     Ok(())
 }
 
-fn merge_set(batch: &mut Batch<'_, '_>, set: &ChangeSet, max_hlc: &mut Hlc) -> Result<u64> {
-    let mut n = 0;
-    for op in set.ops() {
-        batch.apply(&op)?;
-        n += 1;
+fn merge_ops(
+    batch: &mut Batch<'_, '_>,
+    set: &ChangeSet,
+    ops: &[crate::oplog::Op],
+    max_hlc: &mut Hlc,
+) -> Result<u64> {
+    for op in ops {
+        batch.apply(op)?;
     }
     *max_hlc = (*max_hlc).max(set.hlc);
-    Ok(n)
+    Ok(ops.len() as u64)
 }
 
 impl Store {
@@ -120,32 +124,30 @@ impl Store {
         })
     }
 
-    /// Own change sets after sequence `after`, at most about `max_ops` ops and `max_bytes`
-    /// encoded bytes (at least one set if any remains).
+    /// Own change sets after sequence `after`, as stored (ready for the wire), at most about
+    /// `max_ops` ops and `max_bytes` encoded bytes (at least one set if any remains). Returns the
+    /// sets and how many ops they hold.
     pub fn own_sets_after(
         &self,
         after: u64,
         max_ops: u32,
         max_bytes: u32,
-    ) -> Result<Vec<ChangeSet>> {
+    ) -> Result<(Vec<WireSet>, u64)> {
         let origin = self.replica_id();
         self.read(|conn| {
             let mut st = conn.prepare_cached(
-                "SELECT first_seq, hlc, ops, digest FROM changes
+                "SELECT first_seq, last_seq, hlc, ops FROM changes
                  WHERE origin = ?1 AND last_seq > ?2 ORDER BY first_seq",
             )?;
             let mut rows = st.query(params![origin.as_i64(), after as i64])?;
             let (mut out, mut ops, mut bytes) = (Vec::new(), 0u64, 0u64);
             while let Some(r) = rows.next()? {
-                let blob: Vec<u8> = r.get(2)?;
-                let set = decode_row(
-                    origin,
-                    r.get(0)?,
-                    r.get(1)?,
-                    &blob,
-                    &r.get::<_, Vec<u8>>(3)?,
-                )?;
-                let n = set.ops.len() as u64;
+                let first = u64::try_from(r.get::<_, i64>(0)?)
+                    .map_err(|_| StoreError::InvalidData("first_seq"))?;
+                let last = u64::try_from(r.get::<_, i64>(1)?)
+                    .map_err(|_| StoreError::InvalidData("last_seq"))?;
+                let blob: Vec<u8> = r.get(3)?;
+                let n = last - first + 1;
                 if !out.is_empty()
                     && (ops + n > max_ops as u64 || bytes + blob.len() as u64 > max_bytes as u64)
                 {
@@ -153,9 +155,14 @@ impl Store {
                 }
                 ops += n;
                 bytes += blob.len() as u64;
-                out.push(set);
+                out.push(WireSet {
+                    origin,
+                    first_seq: first,
+                    hlc: Hlc::from_i64(r.get(2)?).map_err(|_| StoreError::InvalidData("hlc"))?,
+                    ops: blob,
+                });
             }
-            Ok(out)
+            Ok((out, ops))
         })
     }
 
@@ -187,10 +194,11 @@ impl Store {
         let mut stats = ApplyStats::default();
         let mut touched = VersionVector::new();
         let mut max_hlc = Hlc::default();
+        let moved;
         {
             let mut batch = Batch::new(&tx, now);
             for set in sets {
-                set.verify().map_err(|_| StoreError::BadChangeSet)?;
+                let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
                 if !may_author(set.origin) || set.origin == own {
                     return Err(StoreError::NotAuthor);
                 }
@@ -204,7 +212,7 @@ impl Store {
                     stats.duplicates += 1;
                 } else if set.first_seq == have + 1 {
                     insert_set(&tx, set, now)?;
-                    stats.ops += merge_set(&mut batch, set, &mut max_hlc)?;
+                    stats.ops += merge_ops(&mut batch, set, &ops, &mut max_hlc)?;
                     stats.applied += 1;
                     cov.set(set.origin, set.last_seq());
                 } else if set.first_seq <= have {
@@ -218,11 +226,15 @@ impl Store {
                 }
                 touched.set(set.origin, cov.get(set.origin));
             }
-            batch.flush()?;
+            moved = batch.flush()?;
         }
         save_coverage(&tx, own, &cov)?;
         meta::observe_hlc(&tx, max_hlc)?;
         tx.commit()?;
+        drop(conn);
+        if moved {
+            self.scope_moved();
+        }
         Ok((stats, touched))
     }
 
@@ -245,10 +257,10 @@ impl Store {
         }
         let mut stats = ApplyStats::default();
         let mut max_hlc = Hlc::default();
+        let moved;
         {
             let mut batch = Batch::new(&tx, now);
             for set in sets {
-                set.verify().map_err(|_| StoreError::BadChangeSet)?;
                 if set.origin == own {
                     // Our own history is never taken from a peer.
                     continue;
@@ -257,13 +269,14 @@ impl Store {
                     Some(d) if d == set.digest => stats.duplicates += 1,
                     Some(_) => return Err(clash(set)),
                     None => {
+                        let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
                         insert_set(&tx, set, now)?;
-                        stats.ops += merge_set(&mut batch, set, &mut max_hlc)?;
+                        stats.ops += merge_ops(&mut batch, set, &ops, &mut max_hlc)?;
                         stats.applied += 1;
                     }
                 }
             }
-            batch.flush()?;
+            moved = batch.flush()?;
         }
         save_coverage(&tx, own, vouched)?;
         tx.prepare_cached(
@@ -273,14 +286,21 @@ impl Store {
         .execute([scope_hash.as_slice()])?;
         meta::observe_hlc(&tx, max_hlc)?;
         tx.commit()?;
+        drop(conn);
+        if moved {
+            self.scope_moved();
+        }
         Ok(stats)
     }
 
     /// What a peer with coverage `theirs` and scope `scope` lacks: sets in scope, in order per
     /// origin, at most about `max_ops` ops / `max_bytes` bytes (always at least one set if any),
-    /// skipping `exclude` (the peer's own origin). Returns the sets, the coverage the peer will
-    /// have once it stores them (vouching for skipped out-of-scope ranges), and whether more
-    /// remains.
+    /// skipping `exclude` (the peer's own origin). Returns the sets as stored (ready for the
+    /// wire, never re-encoded), the coverage the peer will have once it stores them (vouching for
+    /// skipped out-of-scope ranges), and whether more remains.
+    ///
+    /// Which villages a stored set belongs to is resolved once and cached until a write moves a
+    /// household or member; a pull then mostly scans rows without decoding them.
     pub fn sets_for_peer(
         &self,
         theirs: &VersionVector,
@@ -288,12 +308,13 @@ impl Store {
         exclude: Option<ReplicaId>,
         max_ops: u32,
         max_bytes: u32,
-    ) -> Result<(Vec<ChangeSet>, VersionVector, bool)> {
+    ) -> Result<(Vec<WireSet>, VersionVector, bool)> {
         self.read(|conn| {
             let mine = load_coverage(conn)?;
             let mut next = theirs.clone();
             let (mut out, mut ops, mut bytes) = (Vec::new(), 0u64, 0u64);
             let mut resolver = VillageResolver::new(conn);
+            let mut cache = self.scope_cache.lock().unwrap_or_else(|p| p.into_inner());
             let mut st = conn.prepare_cached(
                 "SELECT first_seq, last_seq, hlc, ops, digest FROM changes
                  WHERE origin = ?1 AND last_seq > ?2 AND last_seq <= ?3 ORDER BY first_seq",
@@ -307,18 +328,31 @@ impl Store {
                 let mut reached = from;
                 let mut full = false;
                 while let Some(r) = rows.next()? {
-                    let blob: Vec<u8> = r.get(3)?;
-                    let last: u64 = u64::try_from(r.get::<_, i64>(1)?)
+                    let first: i64 = r.get(0)?;
+                    let last = u64::try_from(r.get::<_, i64>(1)?)
                         .map_err(|_| StoreError::InvalidData("last_seq"))?;
-                    let set = decode_row(
-                        origin,
-                        r.get(0)?,
-                        r.get(2)?,
-                        &blob,
-                        &r.get::<_, Vec<u8>>(4)?,
-                    )?;
-                    if scope.admits(resolver.villages(&set)?.as_ref()) {
-                        let n = set.ops.len() as u64;
+                    let first_u =
+                        u64::try_from(first).map_err(|_| StoreError::InvalidData("first_seq"))?;
+                    let key = (origin.as_i64(), first_u);
+                    let villages = match cache.get(&key) {
+                        Some(v) => v.clone(),
+                        None => {
+                            let blob: Vec<u8> = r.get(3)?;
+                            let set = decode_row(
+                                origin,
+                                first,
+                                r.get(2)?,
+                                &blob,
+                                &r.get::<_, Vec<u8>>(4)?,
+                            )?;
+                            let v = resolver.villages(&set)?;
+                            cache.insert(key, v.clone());
+                            v
+                        }
+                    };
+                    if scope.admits(villages.as_ref()) {
+                        let blob: Vec<u8> = r.get(3)?;
+                        let n = last - first_u + 1;
                         if !out.is_empty()
                             && (ops + n > max_ops as u64
                                 || bytes + blob.len() as u64 > max_bytes as u64)
@@ -328,7 +362,13 @@ impl Store {
                         }
                         ops += n;
                         bytes += blob.len() as u64;
-                        out.push(set);
+                        out.push(WireSet {
+                            origin,
+                            first_seq: first_u,
+                            hlc: Hlc::from_i64(r.get(2)?)
+                                .map_err(|_| StoreError::InvalidData("hlc"))?,
+                            ops: blob,
+                        });
                     }
                     reached = last;
                 }

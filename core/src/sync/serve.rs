@@ -170,7 +170,7 @@ pub fn pull(store: &Store, peer: &Peer, p: &Pull) -> Result<PullReply, ServeErro
         p.max_bytes.clamp(1024, MAX_PULL_BYTES),
     )?;
     Ok(PullReply {
-        sets: sets.iter().map(WireSet::from).collect(),
+        sets,
         coverage,
         reset,
         more,

@@ -112,6 +112,8 @@ pub struct SyncOptions {
     pub max_backoff: Duration,
     /// Relay every origin the peer lacks, not only our own change sets (hub to hub).
     pub relay: bool,
+    /// Also receive what we lack (off: send only, e.g. to hand work in quickly).
+    pub pull: bool,
 }
 
 impl Default for SyncOptions {
@@ -123,6 +125,7 @@ impl Default for SyncOptions {
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             relay: false,
+            pull: true,
         }
     }
 }
@@ -342,17 +345,16 @@ impl<T: Transport> Session<'_, T> {
         self.state.batches_total =
             Some(pending_ops.div_ceil(self.opts.max_ops.max(1) as u64) as u32);
         loop {
-            let sets = self
-                .store
-                .own_sets_after(have, self.opts.max_ops, self.opts.max_bytes)?;
+            let (sets, ops) =
+                self.store
+                    .own_sets_after(have, self.opts.max_ops, self.opts.max_bytes)?;
             if sets.is_empty() {
                 return Ok(());
             }
-            let ops: u64 = sets.iter().map(|s| s.ops.len() as u64).sum();
             let push = Push {
                 protocol: PROTOCOL_VERSION,
                 replica: self.store.replica_id(),
-                sets: sets.iter().map(WireSet::from).collect(),
+                sets,
             };
             let t = self.transport;
             let reply = match self.call(|| t.push(&push)).await {
@@ -404,11 +406,10 @@ impl<T: Transport> Session<'_, T> {
                 if sets.is_empty() {
                     break;
                 }
-                let ops: u64 = sets.iter().map(|s| s.ops.len() as u64).sum();
                 let push = Push {
                     protocol: PROTOCOL_VERSION,
                     replica: me,
-                    sets: sets.iter().map(WireSet::from).collect(),
+                    sets,
                 };
                 let t = self.transport;
                 let reply = match self.call(|| t.push(&push)).await {
@@ -420,6 +421,7 @@ impl<T: Transport> Session<'_, T> {
                     Err(e) => return Err(e),
                 };
                 let acked = reply.acked.get(origin);
+                let ops = acked.saturating_sub(have);
                 if origin == me {
                     self.store.ack_outbox(acked)?;
                 }
@@ -518,7 +520,9 @@ pub async fn sync<T: Transport>(
             (Some(theirs), true) => s.relay_all(theirs.clone()).await?,
             _ => s.push_all(hello.have_yours).await?,
         }
-        s.pull_all(hello.scope_hash).await?;
+        if opts.pull {
+            s.pull_all(hello.scope_hash).await?;
+        }
         s.state.phase = Phase::Done;
         s.report_progress();
         Ok::<_, SyncError>(())
