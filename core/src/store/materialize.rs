@@ -64,6 +64,8 @@ pub(crate) struct Batch<'a, 't> {
     entities: HashMap<Uuid, EntityWork>,
     order: Vec<Uuid>,
     moved: bool,
+    /// Villages a record moved into from another village.
+    arrivals: std::collections::BTreeSet<Vec<u8>>,
 }
 
 impl<'a, 't> Batch<'a, 't> {
@@ -74,6 +76,7 @@ impl<'a, 't> Batch<'a, 't> {
             entities: HashMap::new(),
             order: Vec::new(),
             moved: false,
+            arrivals: std::collections::BTreeSet::new(),
         }
     }
 
@@ -131,6 +134,11 @@ impl<'a, 't> Batch<'a, 't> {
             .fields
             .contains_key(op.field.as_str());
         self.moved |= placement && had_placement;
+        let before = if placement && had_placement {
+            self.placed_village(op)?
+        } else {
+            None
+        };
         let w = self.work(op.kind, op.entity)?;
         let created_before = w.state.created_ms;
         let effect = merge::apply(&mut w.state, op).map_err(|_| StoreError::OpRejected)?;
@@ -140,7 +148,19 @@ impl<'a, 't> Batch<'a, 't> {
                 w.row.set("created_at", Value::Int(ms as i64));
             }
         }
-        match effect {
+        let effect_for_row = effect;
+        if placement && had_placement {
+            // Flush-independent: compare where the record was with where it is now.
+            let after = self.placed_village(op)?;
+            if let Some(v) = after.filter(|a| Some(a) != before.as_ref()) {
+                self.arrivals.insert(v);
+            }
+        }
+        let w = self
+            .entities
+            .get_mut(&op.entity)
+            .ok_or(StoreError::InvalidData("entity cache"))?;
+        match effect_for_row {
             Effect::None => {}
             Effect::Column(name, v) => w.row.set(name, v),
             Effect::Deleted => w.row.deleted = true,
@@ -164,6 +184,44 @@ impl<'a, 't> Batch<'a, 't> {
         Ok(())
     }
 
+    /// The village (raw id) a household or member is placed in right now, as this batch sees it
+    /// (its own pending rows first, then the table).
+    fn placed_village(&self, op: &Op) -> Result<Option<Vec<u8>>> {
+        let household: Option<Vec<u8>> = match op.kind {
+            EntityKind::Household => Some(op.entity.as_bytes().to_vec()),
+            EntityKind::Member => match self.entities.get(&op.entity).map(|w| &w.state) {
+                Some(state) => match state.fields.get(schema::MEMBER_HOUSEHOLD) {
+                    Some(merge::FieldState::Set { adds, .. }) => adds
+                        .iter()
+                        .max_by_key(|t| t.stamp)
+                        .map(|t| t.element.clone()),
+                    _ => None,
+                },
+                None => None,
+            },
+            _ => None,
+        };
+        let Some(h) = household else {
+            return Ok(None);
+        };
+        if let Some(w) = Uuid::from_slice(&h)
+            .ok()
+            .and_then(|u| self.entities.get(&u))
+        {
+            if let Some((_, Value::Bytes(v))) =
+                w.row.columns.iter().find(|(n, _)| *n == "village_id")
+            {
+                return Ok(Some(v.clone()));
+            }
+        }
+        Ok(self
+            .tx
+            .prepare_cached("SELECT village_id FROM households WHERE id = ?1")?
+            .query_row([h.as_slice()], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .optional()?
+            .flatten())
+    }
+
     /// Writes every touched row, state and conflict record. Returns whether any op changed which
     /// village a record belongs to.
     pub(crate) fn flush(self) -> Result<bool> {
@@ -173,7 +231,15 @@ impl<'a, 't> Batch<'a, 't> {
             mut entities,
             order,
             moved,
+            arrivals,
         } = self;
+        for v in &arrivals {
+            tx.prepare_cached(
+                "INSERT INTO placement_epochs (village, epoch) VALUES (?1, 1)
+                 ON CONFLICT(village) DO UPDATE SET epoch = epoch + 1",
+            )?
+            .execute([v.as_slice()])?;
+        }
         for entity in order {
             let Some(w) = entities.remove(&entity) else {
                 continue;

@@ -15,6 +15,7 @@ use super::error::{Result, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_init.sql"),
     include_str!("../../migrations/002_sync.sql"),
+    include_str!("../../migrations/003_placement.sql"),
 ];
 
 /// The schema version this code writes.

@@ -65,11 +65,8 @@ pub struct Store {
     scope_cache: Mutex<ScopeCache>,
 }
 
-/// Villages each stored change set belongs to, keyed by `(origin, first_seq)`.
-type ScopeCache = std::collections::HashMap<
-    (i64, u64),
-    Option<std::collections::BTreeSet<crate::ids::VillageId>>,
->;
+/// Where each stored change set belongs, keyed by `(origin, first_seq)`.
+type ScopeCache = std::collections::HashMap<(i64, u64), replicate::Placement>;
 
 impl Store {
     /// Opens (or creates) the store at `path` with `key` and the system clock.

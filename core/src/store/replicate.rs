@@ -15,6 +15,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use sha2::Digest as _;
 
 use super::Store;
 use super::error::{Result, StoreError};
@@ -94,6 +95,34 @@ fn save_coverage(tx: &Transaction<'_>, own: ReplicaId, vv: &VersionVector) -> Re
     Ok(())
 }
 
+/// After a scope change, coverage vouched by a peer no longer holds; what this replica holds
+/// itself still does. Coverage falls back, per origin, to the contiguous run of stored change
+/// sets from sequence 1 (pushed sets always extend that run, so nothing acknowledged to a tablet
+/// is forgotten).
+fn reset_coverage(tx: &Transaction<'_>) -> Result<()> {
+    let origins: Vec<i64> = tx
+        .prepare("SELECT origin FROM coverage")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut runs = tx.prepare_cached(
+        "SELECT first_seq, last_seq FROM changes WHERE origin = ?1 ORDER BY first_seq",
+    )?;
+    for origin in origins {
+        let mut held = 0i64;
+        let mut rows = runs.query([origin])?;
+        while let Some(r) = rows.next()? {
+            let (first, last): (i64, i64) = (r.get(0)?, r.get(1)?);
+            if first != held + 1 {
+                break;
+            }
+            held = last;
+        }
+        tx.prepare_cached("UPDATE coverage SET seq = ?2 WHERE origin = ?1")?
+            .execute(params![origin, held])?;
+    }
+    Ok(())
+}
+
 fn merge_ops(
     batch: &mut Batch<'_, '_>,
     set: &ChangeSet,
@@ -111,6 +140,29 @@ impl Store {
     /// This replica's coverage, its own origin included.
     pub fn coverage(&self) -> Result<VersionVector> {
         self.read(load_coverage)
+    }
+
+    /// The hash a peer's coverage under `scope` is valid for: the scope itself plus, per village,
+    /// how many times records moved into it from elsewhere (a move makes the hub resend the
+    /// village's history to its tablets; see migration 003).
+    pub fn scope_hash(&self, scope: &Scope) -> Result<[u8; 16]> {
+        let Scope::Villages(villages) = scope else {
+            return Ok(scope.hash());
+        };
+        self.read(|conn| {
+            let mut st =
+                conn.prepare_cached("SELECT epoch FROM placement_epochs WHERE village = ?1")?;
+            let mut h = sha2::Sha256::new();
+            h.update(scope.hash());
+            for v in villages {
+                let e: Option<i64> = st.query_row([v.as_bytes()], |r| r.get(0)).optional()?;
+                h.update(e.unwrap_or(0).to_be_bytes());
+            }
+            let d = h.finalize();
+            let mut out = [0u8; 16];
+            out.copy_from_slice(&d[..16]);
+            Ok(out)
+        })
     }
 
     /// The scope hash the coverage was built under (`None` before the first pull).
@@ -211,6 +263,16 @@ impl Store {
                     }
                     stats.duplicates += 1;
                 } else if set.first_seq == have + 1 {
+                    // Held already (coverage fell back after a scope change): not twice.
+                    if let Some(d) = stored_digest(&tx, set.origin, set.first_seq)? {
+                        if d != set.digest {
+                            return Err(clash(set));
+                        }
+                        stats.duplicates += 1;
+                        cov.set(set.origin, set.last_seq());
+                        touched.set(set.origin, cov.get(set.origin));
+                        continue;
+                    }
                     insert_set(&tx, set, now)?;
                     stats.ops += merge_ops(&mut batch, set, &ops, &mut max_hlc)?;
                     stats.applied += 1;
@@ -253,7 +315,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let own = meta::load(&tx)?.replica;
         if reset {
-            tx.execute("DELETE FROM coverage", [])?;
+            reset_coverage(&tx)?;
         }
         let mut stats = ApplyStats::default();
         let mut max_hlc = Hlc::default();
@@ -326,7 +388,7 @@ impl Store {
                 }
                 let mut rows = st.query(params![origin.as_i64(), from as i64, upto as i64])?;
                 let mut reached = from;
-                let mut full = false;
+                let (mut full, mut held) = (false, false);
                 while let Some(r) = rows.next()? {
                     let first: i64 = r.get(0)?;
                     let last = u64::try_from(r.get::<_, i64>(1)?)
@@ -334,8 +396,8 @@ impl Store {
                     let first_u =
                         u64::try_from(first).map_err(|_| StoreError::InvalidData("first_seq"))?;
                     let key = (origin.as_i64(), first_u);
-                    let villages = match cache.get(&key) {
-                        Some(v) => v.clone(),
+                    let placement = match cache.get(&key) {
+                        Some(p) => p.clone(),
                         None => {
                             let blob: Vec<u8> = r.get(3)?;
                             let set = decode_row(
@@ -345,30 +407,40 @@ impl Store {
                                 &blob,
                                 &r.get::<_, Vec<u8>>(4)?,
                             )?;
-                            let v = resolver.villages(&set)?;
-                            cache.insert(key, v.clone());
-                            v
+                            let p = resolver.placement(&set)?;
+                            // An unplaceable set may become placeable: never cache that answer.
+                            if !p.unknown {
+                                cache.insert(key, p.clone());
+                            }
+                            p
                         }
                     };
-                    if scope.admits(villages.as_ref()) {
-                        let blob: Vec<u8> = r.get(3)?;
-                        let n = last - first_u + 1;
-                        if !out.is_empty()
-                            && (ops + n > max_ops as u64
-                                || bytes + blob.len() as u64 > max_bytes as u64)
-                        {
-                            full = true;
+                    match verdict(scope, &placement) {
+                        Verdict::Skip => {}
+                        Verdict::Hold => {
+                            held = true;
                             break;
                         }
-                        ops += n;
-                        bytes += blob.len() as u64;
-                        out.push(WireSet {
-                            origin,
-                            first_seq: first_u,
-                            hlc: Hlc::from_i64(r.get(2)?)
-                                .map_err(|_| StoreError::InvalidData("hlc"))?,
-                            ops: blob,
-                        });
+                        Verdict::Send => {
+                            let blob: Vec<u8> = r.get(3)?;
+                            let n = last - first_u + 1;
+                            if !out.is_empty()
+                                && (ops + n > max_ops as u64
+                                    || bytes + blob.len() as u64 > max_bytes as u64)
+                            {
+                                full = true;
+                                break;
+                            }
+                            ops += n;
+                            bytes += blob.len() as u64;
+                            out.push(WireSet {
+                                origin,
+                                first_seq: first_u,
+                                hlc: Hlc::from_i64(r.get(2)?)
+                                    .map_err(|_| StoreError::InvalidData("hlc"))?,
+                                ops: blob,
+                            });
+                        }
                     }
                     reached = last;
                 }
@@ -376,7 +448,8 @@ impl Store {
                     next.set(origin, reached);
                     return Ok((out, next, true));
                 }
-                next.set(origin, upto);
+                // A held set stops this origin's coverage before it; later origins go on.
+                next.set(origin, if held { reached } else { upto });
             }
             Ok((out, next, false))
         })
@@ -441,39 +514,43 @@ impl<'c> VillageResolver<'c> {
         Ok(v)
     }
 
-    /// `None` if the set touches only global records (workers, facilities).
-    fn villages(&mut self, set: &ChangeSet) -> Result<Option<BTreeSet<VillageId>>> {
-        let mut out = BTreeSet::new();
-        let mut global_only = true;
+    /// Where a set belongs: the villages of the records it touches, whether it touches only
+    /// global records (workers, facilities), and whether some record could not be placed yet (an
+    /// edit that reached this replica before the record it edits).
+    fn placement(&mut self, set: &ChangeSet) -> Result<Placement> {
+        let mut p = Placement {
+            villages: BTreeSet::new(),
+            global_only: true,
+            unknown: false,
+        };
         for op in &set.ops {
             let id = op.entity.as_bytes();
             let value_bytes = match &op.value {
                 Value::Bytes(b) => Some(b.as_slice()),
                 _ => None,
             };
+            let mut here = BTreeSet::new();
             match op.kind {
                 EntityKind::Worker | EntityKind::Facility => continue,
                 EntityKind::Village => {
-                    out.insert(VillageId::from_uuid(op.entity));
+                    here.insert(VillageId::from_uuid(op.entity));
                 }
                 EntityKind::Household => {
                     if op.field == "village_id" {
-                        if let Some(v) = value_bytes.and_then(|b| VillageId::from_slice(b).ok()) {
-                            out.insert(v);
-                        }
+                        here.extend(value_bytes.and_then(|b| VillageId::from_slice(b).ok()));
                     }
-                    out.extend(self.household_village(id)?);
+                    here.extend(self.household_village(id)?);
                 }
                 EntityKind::Member => {
                     if op.field == MEMBER_HOUSEHOLD
                         && matches!(op.action, Action::Add | Action::Remove)
                     {
                         if let Some(h) = value_bytes {
-                            out.extend(self.household_village(h)?);
+                            here.extend(self.household_village(h)?);
                         }
                     }
                     if let Some(h) = self.member_household(id)? {
-                        out.extend(self.household_village(&h)?);
+                        here.extend(self.household_village(&h)?);
                     }
                 }
                 EntityKind::Consent | EntityKind::Enrollment => {
@@ -489,13 +566,46 @@ impl<'c> VillageResolver<'c> {
                     };
                     if let Some(m) = member {
                         if let Some(h) = self.member_household(&m)? {
-                            out.extend(self.household_village(&h)?);
+                            here.extend(self.household_village(&h)?);
                         }
                     }
                 }
             }
-            global_only = false;
+            p.global_only = false;
+            p.unknown |= here.is_empty();
+            p.villages.extend(here);
         }
-        Ok((!global_only).then_some(out))
+        Ok(p)
+    }
+}
+
+/// Where a change set belongs (see [`VillageResolver::placement`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Placement {
+    villages: BTreeSet<VillageId>,
+    global_only: bool,
+    unknown: bool,
+}
+
+/// What to do with a stored set for a peer.
+enum Verdict {
+    Send,
+    Skip,
+    /// Some record in it cannot be placed yet: neither send nor vouch for it; ask again later.
+    Hold,
+}
+
+fn verdict(scope: &Scope, p: &Placement) -> Verdict {
+    let admitted = p.global_only
+        || match scope {
+            Scope::All => true,
+            Scope::Villages(mine) => p.villages.iter().any(|v| mine.contains(v)),
+        };
+    if admitted {
+        Verdict::Send
+    } else if p.unknown {
+        Verdict::Hold
+    } else {
+        Verdict::Skip
     }
 }

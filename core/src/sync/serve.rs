@@ -123,7 +123,7 @@ pub fn hello(store: &Store, peer: &Peer, h: &Hello) -> Result<HelloReply, ServeE
         hub_replica: store.replica_id(),
         hub_time_ms: store.clock().now_ms(),
         have_yours: cov.get(h.replica),
-        scope_hash: peer.scope.hash(),
+        scope_hash: store.scope_hash(&peer.scope)?,
         coverage: (peer.kind == PeerKind::Hub).then_some(cov),
     })
 }
@@ -153,7 +153,7 @@ pub fn push(store: &Store, peer: &Peer, p: &Push) -> Result<PushReply, ServeErro
 pub fn pull(store: &Store, peer: &Peer, p: &Pull) -> Result<PullReply, ServeError> {
     check_protocol(p.protocol)?;
     check_replica(peer, p.replica)?;
-    let reset = p.scope_hash != peer.scope.hash();
+    let reset = p.scope_hash != store.scope_hash(&peer.scope)?;
     let from = if reset {
         // Keep only what the peer knows of its own origin; everything else is resent.
         [(p.replica, p.coverage.get(p.replica))]
