@@ -170,3 +170,47 @@ async fn test_hub_refuses_ops_not_authored_by_the_device() {
     assert_eq!(hub.list_households(None, 10, 0).unwrap().len(), 0);
     assert_eq!(a.pending().unwrap().changes, 2, "nothing acknowledged");
 }
+
+/// A partial change set (some ops withheld, as a hub shows it to a tablet of another village)
+/// exists only in pull replies: a push must carry the whole set, and the hub stores nothing of
+/// a batch that holds a partial one.
+#[test]
+fn test_hub_refuses_a_pushed_partial_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Store::open(dir.path().join("hub.db"), &StoreKey::random()).unwrap();
+    let a = Store::open(dir.path().join("a.db"), &StoreKey::random()).unwrap();
+    let v = village(&a);
+    household(
+        &a,
+        v,
+        vec![
+            member("Sita", "head", None),
+            member("Gita", "daughter", None),
+        ],
+    );
+    let (wire, _) = a.own_sets_after(0, 10_000, 1 << 20).unwrap();
+    let sets: Vec<_> = wire.iter().map(|w| w.decode().unwrap()).collect();
+    let last = sets.last().unwrap();
+    let mut first = true;
+    let part = last
+        .withhold(|_| std::mem::replace(&mut first, false))
+        .unwrap();
+    assert!(part.is_partial());
+    assert_eq!(part.verify(), Ok(()), "a partial set still verifies");
+    let mut batch = sets.clone();
+    *batch.last_mut().unwrap() = part;
+    let me = a.replica_id();
+    let err = hub.apply_pushed(&batch, |o| o == me).unwrap_err();
+    assert!(
+        matches!(err, abha_core::store::StoreError::BadChangeSet),
+        "{err:?}"
+    );
+    assert_eq!(
+        hub.coverage().unwrap().get(me),
+        0,
+        "nothing of the batch stored"
+    );
+    let (stats, _) = hub.apply_pushed(&sets, |o| o == me).unwrap();
+    assert_eq!(stats.applied as usize, sets.len());
+    assert_eq!(hub.list_households(None, 10, 0).unwrap().len(), 1);
+}

@@ -20,12 +20,14 @@
 //!    appears in that household's member list only, and every edited field holds a value some
 //!    tablet wrote.
 //!
-//! The property that runs in CI gives tablets scope `All`. The same property with every tablet
-//! scoped to both villages (so all replicas must still end identical), and one where a tablet
-//! sees one village and must end with exactly that village's households, are ignored: they fail
-//! on the bugs whose minimal cases are the `test_bug_*` tests (all `#[ignore = "BUG: ..."]`).
-//! Un-ignore them once those are fixed. A scripted scenario (3 tablets, 2 hubs, scripted faults)
-//! checks properties 1-3 in a readable form. `SYNC_PROP_VERBOSE=1` prints per-case statistics.
+//! Three properties run: tablets whose scope is `All`; every tablet scoped to both villages (so
+//! every pull goes through the hub's village filter and all replicas must still end identical);
+//! and tablet 0 seeing village 1 only, which must end with exactly the hub's village-1
+//! households, no more and no less (change sets spanning villages reach it with the other
+//! village's ops withheld). The `test_regression_*` tests are the minimal cases of bugs these
+//! properties found, kept as named regressions. A scripted scenario (3 tablets, 2 hubs, scripted
+//! faults) checks properties 1-3 in a readable form. `SYNC_PROP_VERBOSE=1` prints per-case
+//! statistics; `SYNC_PROP_SHRINK=0` reports a failure at once instead of shrinking it.
 //!
 //! Case count: 24 by default, overridden by the `SYNC_PROP_CASES` env variable (read here, since an
 //! explicit `with_cases` would ignore `PROPTEST_CASES`). Ids are random, so a failing case's
@@ -68,7 +70,10 @@ fn config(default_cases: u32) -> ProptestConfig {
         cases: env.and_then(|v| v.parse().ok()).unwrap_or(default_cases),
         // A failure prints its minimal script; no regression file is written next to this one.
         failure_persistence: None,
-        max_shrink_iters: 256,
+        max_shrink_iters: std::env::var("SYNC_PROP_SHRINK")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256),
         max_shrink_time: 180_000,
         ..ProptestConfig::default()
     }
@@ -1294,8 +1299,6 @@ proptest! {
     /// Properties 1-3 with every tablet's scope listing both villages (so every replica must
     /// still end identical), which sends every pull through the hub's village filter.
     #[test]
-    #[ignore = "BUG: a hub skips, and vouches for, change sets whose village it cannot resolve \
-                yet; see test_regression_edit_reaching_a_hub_before_its_member_is_lost_for_tablets"]
     fn prop_replicas_with_village_scopes_converge(
         (hubs, homes, steps) in scenario()
     ) {
@@ -1304,9 +1307,6 @@ proptest! {
 
     /// Tablet 0 sees village 1 only and ends with exactly the hub's village-1 households.
     #[test]
-    #[ignore = "BUG: scope is judged on the hub's current state; see \
-                test_bug_member_moved_into_scope_arrives_without_its_history and \
-                test_bug_mixed_change_set_leaks_a_household_out_of_scope"]
     fn prop_tablet_with_one_village_holds_exactly_that_village(
         (hubs, homes, steps) in scenario()
     ) {
@@ -1666,8 +1666,7 @@ fn test_regression_camp_hub_first_pull_forgets_acknowledged_tablet_sets() {
 /// into household 1. The move reaches tablet 0, but Gita's creation was skipped and vouched for
 /// earlier: tablet 0 lists household 1 with a member that has no name, gender or birth date.
 #[test]
-#[ignore = "BUG: a record entering a tablet's scope arrives without its earlier history"]
-fn test_bug_member_moved_into_scope_arrives_without_its_history() {
+fn test_regression_member_moved_into_scope_arrives_with_its_history() {
     let rt = runtime();
     let mut w = World::new(1, &[0, 0], &[only_v1(), both()]);
     let h1 = w.create(&rt, 1, 0, 1);
@@ -1690,9 +1689,7 @@ fn test_bug_member_moved_into_scope_arrives_without_its_history() {
 /// household 2 also created Gita, who now lives in village 1, so `Scope::admits` lets the whole
 /// set through and tablet 0 holds household 2 (address, GPS) of a village it is not assigned.
 #[test]
-#[ignore = "BUG (or a design decision to confirm): a change set spanning villages brings \
-            out-of-scope households to a tablet"]
-fn test_bug_mixed_change_set_leaks_a_household_out_of_scope() {
+fn test_regression_mixed_change_set_withholds_the_household_out_of_scope() {
     let rt = runtime();
     let mut w = World::new(1, &[0, 0], &[only_v1(), both()]);
     let h1 = w.create(&rt, 1, 0, 1);
@@ -1705,4 +1702,33 @@ fn test_bug_mixed_change_set_leaks_a_household_out_of_scope() {
         w.devices[0].household(h2).is_err(),
         "household 2 (village 2) reached the village-1 tablet"
     );
+}
+
+/// Tablet 0 (village 1 only) holds the enrolment of household 2 (village 2) in part: Gita, who
+/// moved to village 1, is shown, the rest of household 2 withheld. Village 2 is then assigned to
+/// the tablet: its next pull resets, the hub resends the set whole, the tablet fills the partial
+/// set in, and it ends identical to every other replica.
+#[test]
+fn test_partial_set_is_filled_when_the_scope_widens() {
+    let rt = runtime();
+    let mut w = World::new(1, &[0, 0], &[only_v1(), both()]);
+    let h1 = w.create(&rt, 1, 0, 1);
+    let h2 = w.create(&rt, 1, 1, 2);
+    let gita = w.devices[1].household(h2).unwrap().members[0].id;
+    w.devices[1].move_member(gita, h1).unwrap();
+    w.oracle.homes.get_mut(&gita).unwrap().insert(h1);
+    w.step(&rt, &clean_sync(1, false));
+    w.step(&rt, &clean_sync(0, false));
+    assert!(w.devices[0].household(h2).is_err(), "household 2 leaked");
+    let on_dev0 = w.devices[0].household(h1).unwrap();
+    assert_eq!(on_dev0.members.len(), 2);
+    assert!(
+        on_dev0
+            .members
+            .iter()
+            .any(|m| m.id == gita && m.given_name.is_some())
+    );
+    w.scopes[0] = both();
+    settle_and_check(&mut w, &rt);
+    assert_eq!(w.devices[0].household(h2).unwrap().members.len(), 1);
 }

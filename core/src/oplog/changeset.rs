@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::withheld::Withheld;
 use super::{Action, EntityKind, Hlc, Op, OpId, Value};
 use crate::ids::ReplicaId;
 
@@ -54,8 +55,12 @@ pub struct ChangeSet {
     pub first_seq: u64,
     /// Timestamp shared by all its ops.
     pub hlc: Hlc,
-    /// The ops, in order.
+    /// The ops, in order (the ones shown, for a partial set).
     pub ops: Vec<ChangeOp>,
+    /// Ops shown only by their position and id (a set redacted for a peer's scope; see
+    /// [`super::withheld`]). Empty for every set a replica authored or holds whole.
+    #[serde(default)]
+    pub withheld: Vec<Withheld>,
     /// First 16 bytes of SHA-256 over the op ids: identity and integrity of the set.
     pub digest: [u8; 16],
 }
@@ -85,11 +90,23 @@ impl ChangeSet {
         hlc: Hlc,
         ops: Vec<ChangeOp>,
     ) -> Result<Self, ChangeSetError> {
+        Self::with_withheld(origin, first_seq, hlc, ops, Vec::new())
+    }
+
+    /// Builds a change set, some of whose ops are shown only by id, and computes its digest.
+    pub fn with_withheld(
+        origin: ReplicaId,
+        first_seq: u64,
+        hlc: Hlc,
+        ops: Vec<ChangeOp>,
+        withheld: Vec<Withheld>,
+    ) -> Result<Self, ChangeSetError> {
         let mut set = Self {
             origin,
             first_seq,
             hlc,
             ops,
+            withheld,
             digest: [0; 16],
         };
         set.check_shape()?;
@@ -104,25 +121,74 @@ impl ChangeSet {
         if self.first_seq == 0
             || self
                 .first_seq
-                .checked_add(self.ops.len() as u64)
+                .checked_add(self.len() as u64)
                 .is_none_or(|end| end > i64::MAX as u64)
         {
             return Err(ChangeSetError::Range);
         }
+        // Withheld positions: strictly increasing, inside the set.
+        let mut next = 0usize;
+        for w in &self.withheld {
+            let at = w.at as usize;
+            if at < next || at >= self.len() {
+                return Err(ChangeSetError::Encoding);
+            }
+            next = at + 1;
+        }
         Ok(())
+    }
+
+    /// How many ops the set holds, withheld ones included.
+    pub fn len(&self) -> usize {
+        self.ops.len() + self.withheld.len()
+    }
+
+    /// Never true for a well-formed set (kept for the `len` convention).
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
     }
 
     /// The last sequence number in the set.
     pub fn last_seq(&self) -> u64 {
-        self.first_seq + self.ops.len() as u64 - 1
+        self.first_seq + self.len() as u64 - 1
     }
 
-    /// The id of op `i`.
-    fn op_id(&self, i: usize) -> OpId {
+    /// The offset from `first_seq` of each shown op, in order.
+    pub(super) fn positions(&self) -> Vec<usize> {
+        if self.withheld.is_empty() {
+            return (0..self.ops.len()).collect();
+        }
+        let mut hidden = self.withheld.iter().map(|w| w.at as usize).peekable();
+        (0..self.len())
+            .filter(|p| {
+                if hidden.peek() == Some(p) {
+                    hidden.next();
+                    false
+                } else {
+                    true
+                }
+            })
+            .collect()
+    }
+
+    /// Every op id in sequence order, withheld ones included, from shown ops' ids in order.
+    fn all_ids(&self, shown: impl IntoIterator<Item = OpId>) -> Vec<OpId> {
+        let mut shown = shown.into_iter();
+        let mut hidden = self.withheld.iter().peekable();
+        (0..self.len())
+            .filter_map(|p| match hidden.peek() {
+                Some(w) if w.at as usize == p => hidden.next().map(|w| w.id),
+                _ => shown.next(),
+            })
+            .collect()
+    }
+
+    /// The id of shown op `i`, which sits at offset `pos`.
+    pub(super) fn op_id_at(&self, i: usize, pos: usize) -> OpId {
         let o = &self.ops[i];
         Op::compute_id(
             self.origin,
-            self.first_seq + i as u64,
+            self.first_seq + pos as u64,
             self.hlc,
             o.kind,
             &o.entity,
@@ -134,8 +200,13 @@ impl ChangeSet {
     }
 
     fn compute_digest(&self) -> [u8; 16] {
-        let ids: Vec<OpId> = (0..self.ops.len()).map(|i| self.op_id(i)).collect();
-        digest_of(&ids)
+        let shown: Vec<OpId> = self
+            .positions()
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| self.op_id_at(i, p))
+            .collect();
+        digest_of(&self.all_ids(shown))
     }
 
     /// Builds a set whose op ids the caller has already computed (the local write path computes
@@ -152,6 +223,7 @@ impl ChangeSet {
             first_seq,
             hlc,
             ops,
+            withheld: Vec::new(),
             digest: digest_of(ids),
         };
         set.check_shape()?;
@@ -176,7 +248,7 @@ impl ChangeSet {
     pub fn verified_ops(&self) -> Result<Vec<Op>, ChangeSetError> {
         self.check_shape()?;
         let ops: Vec<Op> = self.ops().collect();
-        let ids: Vec<OpId> = ops.iter().map(|o| o.id).collect();
+        let ids = self.all_ids(ops.iter().map(|o| o.id));
         if digest_of(&ids) != self.digest {
             return Err(ChangeSetError::Digest);
         }
@@ -185,10 +257,10 @@ impl ChangeSet {
 
     /// The ops with their origin, sequence numbers, timestamp and ids filled in.
     pub fn ops(&self) -> impl Iterator<Item = Op> + '_ {
-        self.ops.iter().enumerate().map(|(i, o)| {
+        self.ops.iter().zip(self.positions()).map(|(o, p)| {
             Op::new(
                 self.origin,
-                self.first_seq + i as u64,
+                self.first_seq + p as u64,
                 self.hlc,
                 o.kind,
                 o.entity,
@@ -203,8 +275,20 @@ impl ChangeSet {
     /// Compact binary encoding of the ops, as stored in the `changes` table and sent on the
     /// wire: entity ids are listed once and referred to by index (a member's dozen fields would
     /// otherwise repeat its 16-byte id a dozen times), kinds and actions are their stable codes,
-    /// and the rest is postcard.
+    /// and the rest is postcard. A partial set is prefixed by a zero byte and its withheld list
+    /// (a whole set's encoding never starts with zero: it lists at least one entity).
     pub fn encode_ops(&self) -> Vec<u8> {
+        let whole = self.encode_shown();
+        if self.withheld.is_empty() {
+            return whole;
+        }
+        let mut out = vec![0u8];
+        out.extend(postcard::to_stdvec(&self.withheld).unwrap_or_default());
+        out.extend(whole);
+        out
+    }
+
+    fn encode_shown(&self) -> Vec<u8> {
         let mut entities: Vec<(u8, [u8; 16])> = Vec::new();
         let mut ops = Vec::with_capacity(self.ops.len());
         for o in &self.ops {
@@ -250,6 +334,11 @@ impl ChangeSet {
         ops: &[u8],
         digest: &[u8],
     ) -> Result<Self, ChangeSetError> {
+        let (withheld, ops) = match ops.split_first() {
+            Some((0, rest)) => postcard::take_from_bytes::<Vec<Withheld>>(rest)
+                .map_err(|_| ChangeSetError::Encoding)?,
+            _ => (Vec::new(), ops),
+        };
         let packed: Unpacked = postcard::from_bytes(ops).map_err(|_| ChangeSetError::Encoding)?;
         let ops = packed
             .ops
@@ -275,6 +364,7 @@ impl ChangeSet {
             first_seq,
             hlc,
             ops,
+            withheld,
             digest,
         };
         set.check_shape()?;

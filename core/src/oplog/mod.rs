@@ -15,6 +15,7 @@ pub mod changeset;
 pub mod hlc;
 pub mod merge;
 pub mod schema;
+pub mod withheld;
 
 use std::fmt;
 
@@ -25,6 +26,7 @@ use uuid::Uuid;
 pub use changeset::{ChangeOp, ChangeSet, ChangeSetError};
 pub use hlc::{Clock, Hlc, HlcState, ManualClock, SystemClock};
 pub use merge::{EntityState, OpStamp};
+pub use withheld::Withheld;
 
 use crate::ids::ReplicaId;
 

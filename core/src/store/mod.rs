@@ -15,6 +15,7 @@ mod meta;
 pub mod migrate;
 mod open;
 mod peers;
+mod placement;
 mod queries;
 mod replicate;
 
@@ -66,7 +67,7 @@ pub struct Store {
 }
 
 /// Where each stored change set belongs, keyed by `(origin, first_seq)`.
-type ScopeCache = std::collections::HashMap<(i64, u64), replicate::Placement>;
+type ScopeCache = std::collections::HashMap<(i64, u64), placement::Placement>;
 
 impl Store {
     /// Opens (or creates) the store at `path` with `key` and the system clock.

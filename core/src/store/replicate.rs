@@ -12,8 +12,6 @@
 //! A set already held is a duplicate (same digest: skipped) or a clash (different digest: refused,
 //! nothing of the batch is stored).
 
-use std::collections::{BTreeSet, HashMap};
-
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sha2::Digest as _;
 
@@ -21,9 +19,9 @@ use super::Store;
 use super::error::{Result, StoreError};
 use super::materialize::Batch;
 use super::meta;
-use crate::ids::{ReplicaId, VillageId};
-use crate::oplog::schema::MEMBER_HOUSEHOLD;
-use crate::oplog::{Action, ChangeSet, EntityKind, Hlc, Value};
+use super::placement::{Placement, Verdict, VillageResolver, verdict};
+use crate::ids::ReplicaId;
+use crate::oplog::{ChangeSet, Hlc};
 use crate::sync::protocol::WireSet;
 use crate::sync::{Scope, VersionVector};
 
@@ -58,10 +56,49 @@ pub(crate) fn insert_set(tx: &Transaction<'_>, set: &ChangeSet, now_ms: u64) -> 
 
 /// The digest of the stored set starting at `(origin, first_seq)`, if any.
 fn stored_digest(conn: &Connection, origin: ReplicaId, first_seq: u64) -> Result<Option<Vec<u8>>> {
+    Ok(stored(conn, origin, first_seq)?.map(|(d, _)| d))
+}
+
+/// The digest of the stored set starting at `(origin, first_seq)` and whether it is partial
+/// (its encoding starts with a zero byte; see `ChangeSet::encode_ops`).
+fn stored(conn: &Connection, origin: ReplicaId, first_seq: u64) -> Result<Option<(Vec<u8>, bool)>> {
     Ok(conn
-        .prepare_cached("SELECT digest FROM changes WHERE origin = ?1 AND first_seq = ?2")?
-        .query_row(params![origin.as_i64(), first_seq as i64], |r| r.get(0))
+        .prepare_cached(
+            "SELECT digest, substr(ops, 1, 1) = x'00' FROM changes
+             WHERE origin = ?1 AND first_seq = ?2",
+        )?
+        .query_row(params![origin.as_i64(), first_seq as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?)
+}
+
+/// Fills a stored partial set with the ops `set` (a verified copy) shows and it withholds, and
+/// merges them. Returns the number of ops merged (0 if `set` showed nothing new).
+fn fill_partial(
+    tx: &Transaction<'_>,
+    batch: &mut Batch<'_, '_>,
+    set: &ChangeSet,
+    max_hlc: &mut Hlc,
+) -> Result<u64> {
+    let (hlc, blob): (i64, Vec<u8>) = tx
+        .prepare_cached("SELECT hlc, ops FROM changes WHERE origin = ?1 AND first_seq = ?2")?
+        .query_row(params![set.origin.as_i64(), set.first_seq as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let held = decode_row(set.origin, set.first_seq as i64, hlc, &blob, &set.digest)?;
+    let Some(filled) = held.filled_from(set) else {
+        return Ok(0);
+    };
+    let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
+    tx.prepare_cached("UPDATE changes SET ops = ?3 WHERE origin = ?1 AND first_seq = ?2")?
+        .execute(params![
+            set.origin.as_i64(),
+            set.first_seq as i64,
+            filled.encode_ops()
+        ])?;
+    // Ops shown before are merged again: merging is idempotent.
+    merge_ops(batch, set, &ops, max_hlc)
 }
 
 fn clash(set: &ChangeSet) -> StoreError {
@@ -273,6 +310,10 @@ impl Store {
                         touched.set(set.origin, cov.get(set.origin));
                         continue;
                     }
+                    if set.is_partial() {
+                        // Only pulls show partial sets; a push must carry the whole set.
+                        return Err(StoreError::BadChangeSet);
+                    }
                     insert_set(&tx, set, now)?;
                     stats.ops += merge_ops(&mut batch, set, &ops, &mut max_hlc)?;
                     stats.applied += 1;
@@ -319,6 +360,7 @@ impl Store {
         }
         let mut stats = ApplyStats::default();
         let mut max_hlc = Hlc::default();
+        let mut filled = false;
         let moved;
         {
             let mut batch = Batch::new(&tx, now);
@@ -327,8 +369,14 @@ impl Store {
                     // Our own history is never taken from a peer.
                     continue;
                 }
-                match stored_digest(&tx, set.origin, set.first_seq)? {
-                    Some(d) if d == set.digest => stats.duplicates += 1,
+                match stored(&tx, set.origin, set.first_seq)? {
+                    Some((d, true)) if d == set.digest => {
+                        let n = fill_partial(&tx, &mut batch, set, &mut max_hlc)?;
+                        filled |= n > 0;
+                        stats.ops += n;
+                        stats.duplicates += 1;
+                    }
+                    Some((d, false)) if d == set.digest => stats.duplicates += 1,
                     Some(_) => return Err(clash(set)),
                     None => {
                         let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
@@ -349,7 +397,7 @@ impl Store {
         meta::observe_hlc(&tx, max_hlc)?;
         tx.commit()?;
         drop(conn);
-        if moved {
+        if moved || filled {
             self.scope_moved();
         }
         Ok(stats)
@@ -422,7 +470,17 @@ impl Store {
                             break;
                         }
                         Verdict::Send => {
-                            let blob: Vec<u8> = r.get(3)?;
+                            let mut blob: Vec<u8> = r.get(3)?;
+                            if let Scope::Villages(_) = scope {
+                                blob = shown_blob(
+                                    &mut resolver,
+                                    scope,
+                                    &placement,
+                                    (origin, first, r.get(2)?),
+                                    blob,
+                                    &r.get::<_, Vec<u8>>(4)?,
+                                )?;
+                            }
                             let n = last - first_u + 1;
                             if !out.is_empty()
                                 && (ops + n > max_ops as u64
@@ -456,6 +514,23 @@ impl Store {
     }
 }
 
+/// The encoding of a stored set as a scoped peer may see it (the stored bytes unless some ops
+/// must be withheld).
+fn shown_blob(
+    resolver: &mut VillageResolver<'_>,
+    scope: &Scope,
+    placement: &Placement,
+    (origin, first, hlc): (ReplicaId, i64, i64),
+    blob: Vec<u8>,
+    digest: &[u8],
+) -> Result<Vec<u8>> {
+    if !placement.spans_outside(scope) {
+        return Ok(blob);
+    }
+    let set = decode_row(origin, first, hlc, &blob, digest)?;
+    Ok(resolver.shown_to(scope, set, placement)?.encode_ops())
+}
+
 fn decode_row(
     origin: ReplicaId,
     first: i64,
@@ -467,145 +542,4 @@ fn decode_row(
     let hlc = Hlc::from_i64(hlc).map_err(|_| StoreError::InvalidData("hlc"))?;
     ChangeSet::decode_trusted(origin, first, hlc, ops, digest)
         .map_err(|_| StoreError::InvalidData("stored change set"))
-}
-
-/// Finds the villages a change set belongs to, from this replica's read tables.
-struct VillageResolver<'c> {
-    conn: &'c Connection,
-    household: HashMap<Vec<u8>, Option<VillageId>>,
-    member: HashMap<Vec<u8>, Option<Vec<u8>>>,
-}
-
-impl<'c> VillageResolver<'c> {
-    fn new(conn: &'c Connection) -> Self {
-        Self {
-            conn,
-            household: HashMap::new(),
-            member: HashMap::new(),
-        }
-    }
-
-    fn lookup(&self, sql: &str, id: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn
-            .prepare_cached(sql)?
-            .query_row([id], |r| r.get::<_, Option<Vec<u8>>>(0))
-            .optional()?
-            .flatten())
-    }
-
-    fn household_village(&mut self, h: &[u8]) -> Result<Option<VillageId>> {
-        if let Some(v) = self.household.get(h) {
-            return Ok(*v);
-        }
-        let v = self
-            .lookup("SELECT village_id FROM households WHERE id = ?1", h)?
-            .and_then(|b| VillageId::from_slice(&b).ok());
-        self.household.insert(h.to_vec(), v);
-        Ok(v)
-    }
-
-    fn member_household(&mut self, m: &[u8]) -> Result<Option<Vec<u8>>> {
-        if let Some(v) = self.member.get(m) {
-            return Ok(v.clone());
-        }
-        let v = self.lookup("SELECT household_id FROM members WHERE id = ?1", m)?;
-        self.member.insert(m.to_vec(), v.clone());
-        Ok(v)
-    }
-
-    /// Where a set belongs: the villages of the records it touches, whether it touches only
-    /// global records (workers, facilities), and whether some record could not be placed yet (an
-    /// edit that reached this replica before the record it edits).
-    fn placement(&mut self, set: &ChangeSet) -> Result<Placement> {
-        let mut p = Placement {
-            villages: BTreeSet::new(),
-            global_only: true,
-            unknown: false,
-        };
-        for op in &set.ops {
-            let id = op.entity.as_bytes();
-            let value_bytes = match &op.value {
-                Value::Bytes(b) => Some(b.as_slice()),
-                _ => None,
-            };
-            let mut here = BTreeSet::new();
-            match op.kind {
-                EntityKind::Worker | EntityKind::Facility => continue,
-                EntityKind::Village => {
-                    here.insert(VillageId::from_uuid(op.entity));
-                }
-                EntityKind::Household => {
-                    if op.field == "village_id" {
-                        here.extend(value_bytes.and_then(|b| VillageId::from_slice(b).ok()));
-                    }
-                    here.extend(self.household_village(id)?);
-                }
-                EntityKind::Member => {
-                    if op.field == MEMBER_HOUSEHOLD
-                        && matches!(op.action, Action::Add | Action::Remove)
-                    {
-                        if let Some(h) = value_bytes {
-                            here.extend(self.household_village(h)?);
-                        }
-                    }
-                    if let Some(h) = self.member_household(id)? {
-                        here.extend(self.household_village(&h)?);
-                    }
-                }
-                EntityKind::Consent | EntityKind::Enrollment => {
-                    let table = if op.kind == EntityKind::Consent {
-                        "consents"
-                    } else {
-                        "enrollments"
-                    };
-                    let member = if op.field == "member_id" {
-                        value_bytes.map(<[u8]>::to_vec)
-                    } else {
-                        self.lookup(&format!("SELECT member_id FROM {table} WHERE id = ?1"), id)?
-                    };
-                    if let Some(m) = member {
-                        if let Some(h) = self.member_household(&m)? {
-                            here.extend(self.household_village(&h)?);
-                        }
-                    }
-                }
-            }
-            p.global_only = false;
-            p.unknown |= here.is_empty();
-            p.villages.extend(here);
-        }
-        Ok(p)
-    }
-}
-
-/// Where a change set belongs (see [`VillageResolver::placement`]).
-#[derive(Debug, Clone)]
-pub(crate) struct Placement {
-    villages: BTreeSet<VillageId>,
-    global_only: bool,
-    unknown: bool,
-}
-
-/// What to do with a stored set for a peer.
-enum Verdict {
-    Send,
-    Skip,
-    /// Some record in it cannot be placed yet: neither send nor vouch for it; ask again later.
-    Hold,
-}
-
-fn verdict(scope: &Scope, p: &Placement) -> Verdict {
-    let admitted = p.global_only
-        || match scope {
-            Scope::All => true,
-            Scope::Villages(mine) => p.villages.iter().any(|v| mine.contains(v)),
-        };
-    if admitted {
-        Verdict::Send
-    } else if p.unknown {
-        Verdict::Hold
-    } else {
-        Verdict::Skip
-    }
 }

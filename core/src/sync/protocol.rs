@@ -51,12 +51,12 @@ impl From<&ChangeSet> for WireSet {
 }
 
 impl WireSet {
-    /// Decodes the set and derives its op ids and digest.
+    /// Decodes the set (a partial one keeps its withheld op ids) and derives its op ids and
+    /// digest.
     pub fn decode(&self) -> Result<ChangeSet, ChangeSetError> {
-        let ops =
-            ChangeSet::decode_trusted(self.origin, self.first_seq, self.hlc, &self.ops, &[0; 16])?
-                .ops;
-        ChangeSet::new(self.origin, self.first_seq, self.hlc, ops)
+        let set =
+            ChangeSet::decode_trusted(self.origin, self.first_seq, self.hlc, &self.ops, &[0; 16])?;
+        ChangeSet::with_withheld(self.origin, self.first_seq, self.hlc, set.ops, set.withheld)
     }
     /// Bytes this set takes on the wire before compression (for batch limits).
     pub fn size(&self) -> usize {
@@ -146,6 +146,9 @@ pub struct PullReply {
     /// The sender's coverage was built under another scope: drop it (except the own origin) and
     /// start over.
     pub reset: bool,
+    /// The scope hash this batch was chosen under: the caller stores it with the batch. (It can
+    /// differ from the hello's when a record moved into the scope meanwhile.)
+    pub scope_hash: [u8; 16],
     /// More remains after this batch.
     pub more: bool,
 }
@@ -267,5 +270,31 @@ mod tests {
         let bomb = zstd::bulk::compress(&vec![0u8; MAX_DECODED_BYTES + 1], 19).unwrap();
         assert!(bomb.len() < 100_000);
         assert_eq!(decode::<Pull>(&bomb), Err(CodecError::Compression));
+    }
+
+    #[test]
+    fn test_partial_set_keeps_its_digest_and_range_on_the_wire() {
+        use crate::oplog::{Action, ChangeOp, EntityKind, Hlc, Value};
+        let op = |i: i64| ChangeOp {
+            kind: EntityKind::Member,
+            entity: uuid::Uuid::from_bytes([i as u8; 16]),
+            field: "given_name".into(),
+            action: Action::Set,
+            value: Value::Int(i),
+            deps: vec![],
+        };
+        let whole = ChangeSet::new(
+            ReplicaId::from_i64(3).unwrap(),
+            4,
+            Hlc::new(1_700_000_000_000, 0),
+            (0..3).map(op).collect(),
+        )
+        .unwrap();
+        let part = whole.withhold(|o| o.value != Value::Int(1)).unwrap();
+        let back = WireSet::from(&part).decode().unwrap();
+        assert_eq!(back, part);
+        assert_eq!(back.digest, whole.digest);
+        assert_eq!(back.last_seq(), whole.last_seq());
+        assert_eq!(back.verified_ops().unwrap().len(), 2);
     }
 }

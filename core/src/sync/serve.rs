@@ -153,7 +153,10 @@ pub fn push(store: &Store, peer: &Peer, p: &Push) -> Result<PushReply, ServeErro
 pub fn pull(store: &Store, peer: &Peer, p: &Pull) -> Result<PullReply, ServeError> {
     check_protocol(p.protocol)?;
     check_replica(peer, p.replica)?;
-    let reset = p.scope_hash != store.scope_hash(&peer.scope)?;
+    // Computed before the scan: if records move meanwhile, the caller's next pull resets again
+    // (a resend of duplicates), never the other way round.
+    let scope_hash = store.scope_hash(&peer.scope)?;
+    let reset = p.scope_hash != scope_hash;
     let from = if reset {
         // Keep only what the peer knows of its own origin; everything else is resent.
         [(p.replica, p.coverage.get(p.replica))]
@@ -173,6 +176,7 @@ pub fn pull(store: &Store, peer: &Peer, p: &Pull) -> Result<PullReply, ServeErro
         sets,
         coverage,
         reset,
+        scope_hash,
         more,
     })
 }

@@ -439,7 +439,7 @@ impl<T: Transport> Session<'_, T> {
         Ok(())
     }
 
-    async fn pull_all(&mut self, scope_hash: [u8; 16]) -> Result<(), SyncError> {
+    async fn pull_all(&mut self) -> Result<(), SyncError> {
         self.state.phase = Phase::Pull;
         self.state.batch = 0;
         self.state.batches_total = None;
@@ -462,7 +462,7 @@ impl<T: Transport> Session<'_, T> {
                 .map_err(|_| StoreError::BadChangeSet)?;
             let stats =
                 self.store
-                    .apply_pulled(&sets, &reply.coverage, reply.reset, &scope_hash)?;
+                    .apply_pulled(&sets, &reply.coverage, reply.reset, &reply.scope_hash)?;
             self.report.pulled_sets += u64::from(stats.applied);
             self.report.pulled_ops += stats.ops;
             self.state.batch += 1;
@@ -521,7 +521,7 @@ pub async fn sync<T: Transport>(
             _ => s.push_all(hello.have_yours).await?,
         }
         if opts.pull {
-            s.pull_all(hello.scope_hash).await?;
+            s.pull_all().await?;
         }
         s.state.phase = Phase::Done;
         s.report_progress();
