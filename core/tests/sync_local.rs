@@ -213,4 +213,30 @@ fn test_hub_refuses_a_pushed_partial_set() {
     let (stats, _) = hub.apply_pushed(&sets, |o| o == me).unwrap();
     assert_eq!(stats.applied as usize, sets.len());
     assert_eq!(hub.list_households(None, 10, 0).unwrap().len(), 1);
+
+    // A replica that pulled the partial copy is filled in by the whole set when it is pushed.
+    let camp = Store::open(dir.path().join("camp.db"), &StoreKey::random()).unwrap();
+    let vouched = [(me, batch.last().unwrap().last_seq())]
+        .into_iter()
+        .collect();
+    camp.apply_pulled(&batch, &vouched, false, &[0; 16])
+        .unwrap();
+    let members = |s: &Store| {
+        s.list_households(None, 10, 0)
+            .unwrap()
+            .iter()
+            .map(|h| s.household(h.id).unwrap().members.len())
+            .sum::<usize>()
+    };
+    let before = members(&camp);
+    let (stats, _) = camp.apply_pushed(&sets, |o| o == me).unwrap();
+    assert_eq!(stats.applied, 0, "held already");
+    assert!(stats.ops > 0, "the withheld ops were merged");
+    assert_eq!(members(&camp), members(&hub));
+    assert!(before < members(&hub), "the partial copy lacked members");
+    let id = hub.list_households(None, 1, 0).unwrap()[0].id;
+    assert_eq!(
+        format!("{:?}", camp.household(id).unwrap().household),
+        format!("{:?}", hub.household(id).unwrap().household)
+    );
 }

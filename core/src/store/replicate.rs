@@ -54,11 +54,6 @@ pub(crate) fn insert_set(tx: &Transaction<'_>, set: &ChangeSet, now_ms: u64) -> 
     Ok(())
 }
 
-/// The digest of the stored set starting at `(origin, first_seq)`, if any.
-fn stored_digest(conn: &Connection, origin: ReplicaId, first_seq: u64) -> Result<Option<Vec<u8>>> {
-    Ok(stored(conn, origin, first_seq)?.map(|(d, _)| d))
-}
-
 /// The digest of the stored set starting at `(origin, first_seq)` and whether it is partial
 /// (its encoding starts with a zero byte; see `ChangeSet::encode_ops`).
 fn stored(conn: &Connection, origin: ReplicaId, first_seq: u64) -> Result<Option<(Vec<u8>, bool)>> {
@@ -283,6 +278,7 @@ impl Store {
         let mut stats = ApplyStats::default();
         let mut touched = VersionVector::new();
         let mut max_hlc = Hlc::default();
+        let mut filled = false;
         let moved;
         {
             let mut batch = Batch::new(&tx, now);
@@ -293,17 +289,25 @@ impl Store {
                 }
                 let have = cov.get(set.origin);
                 if set.last_seq() <= have {
-                    if let Some(d) = stored_digest(&tx, set.origin, set.first_seq)? {
+                    if let Some((d, partial)) = stored(&tx, set.origin, set.first_seq)? {
                         if d != set.digest {
                             return Err(clash(set));
+                        }
+                        if partial && !set.is_partial() {
+                            stats.ops += fill_partial(&tx, &mut batch, set, &mut max_hlc)?;
+                            filled = true;
                         }
                     }
                     stats.duplicates += 1;
                 } else if set.first_seq == have + 1 {
                     // Held already (coverage fell back after a scope change): not twice.
-                    if let Some(d) = stored_digest(&tx, set.origin, set.first_seq)? {
+                    if let Some((d, partial)) = stored(&tx, set.origin, set.first_seq)? {
                         if d != set.digest {
                             return Err(clash(set));
+                        }
+                        if partial && !set.is_partial() {
+                            stats.ops += fill_partial(&tx, &mut batch, set, &mut max_hlc)?;
+                            filled = true;
                         }
                         stats.duplicates += 1;
                         cov.set(set.origin, set.last_seq());
@@ -335,7 +339,7 @@ impl Store {
         meta::observe_hlc(&tx, max_hlc)?;
         tx.commit()?;
         drop(conn);
-        if moved {
+        if moved || filled {
             self.scope_moved();
         }
         Ok((stats, touched))
