@@ -46,7 +46,7 @@ impl ChangeSet {
             .collect()
     }
 
-    fn from_slots(&self, slots: Vec<Slot>) -> ChangeSet {
+    fn rebuilt_with(&self, slots: Vec<Slot>) -> ChangeSet {
         let mut ops = Vec::new();
         let mut withheld = Vec::new();
         for (at, s) in slots.into_iter().enumerate() {
@@ -82,7 +82,7 @@ impl ChangeSet {
         slots
             .iter()
             .any(|s| matches!(s, Slot::Shown(_)))
-            .then(|| self.from_slots(slots))
+            .then(|| self.rebuilt_with(slots))
     }
 
     /// This partial set with the ops `other` (another copy of the same set: same origin, first
@@ -107,7 +107,7 @@ impl ChangeSet {
                 (mine, _) => mine,
             })
             .collect();
-        filled.then(|| self.from_slots(slots))
+        filled.then(|| self.rebuilt_with(slots))
     }
 }
 
