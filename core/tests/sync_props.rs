@@ -1502,14 +1502,7 @@ fn test_regression_edit_reaching_a_hub_before_its_member_is_lost_for_tablets() {
     let rt = runtime();
     // Tablets 0 and 1 belong to the state hub (hub0), tablet 2 to the camp hub (hub1).
     let mut w = World::new(2, &[0, 0, 1], &[both(), both(), both()]);
-    w.step(
-        &rt,
-        &Step::Create {
-            dev: 0,
-            village: 0,
-            members: 1,
-        },
-    );
+    w.create(&rt, 0, 0, 1);
     w.step(&rt, &clean_sync(0, false));
     w.step(&rt, &clean_sync(1, false));
     let m = w.view(1).1[0].0;
@@ -1535,14 +1528,7 @@ fn test_regression_delete_relayed_before_its_household_is_lost_for_tablets() {
     } else {
         (1, 0)
     };
-    w.step(
-        &rt,
-        &Step::Create {
-            dev: creator,
-            village: 0,
-            members: 1,
-        },
-    );
+    w.create(&rt, creator, 0, 1);
     w.step(&rt, &clean_sync(creator, false));
     w.step(&rt, &clean_sync(deleter, false));
     w.step(
@@ -1610,23 +1596,9 @@ impl Transport for Interleaved<'_> {
 fn test_regression_camp_hub_first_pull_forgets_acknowledged_tablet_sets() {
     let rt = runtime();
     let mut w = World::new(2, &[1], &[both()]);
-    w.step(
-        &rt,
-        &Step::Create {
-            dev: 0,
-            village: 0,
-            members: 1,
-        },
-    );
+    w.create(&rt, 0, 0, 1);
     w.step(&rt, &clean_sync(0, false));
-    w.step(
-        &rt,
-        &Step::Create {
-            dev: 0,
-            village: 1,
-            members: 1,
-        },
-    );
+    w.create(&rt, 0, 1, 1);
     let t = Interleaved {
         inner: LocalTransport {
             hub: &w.hubs[0],

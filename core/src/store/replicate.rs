@@ -96,6 +96,23 @@ fn fill_partial(
     merge_ops(batch, set, &ops, max_hlc)
 }
 
+/// For a pushed set this replica may hold already: `None` if it does not; else the ops merged
+/// from it (a whole copy fills a held partial one; 0 otherwise). A different set under the same
+/// `(origin, first_seq)` is a clash.
+fn held_copy(
+    tx: &Transaction<'_>,
+    batch: &mut Batch<'_, '_>,
+    set: &ChangeSet,
+    max_hlc: &mut Hlc,
+) -> Result<Option<u64>> {
+    match stored(tx, set.origin, set.first_seq)? {
+        None => Ok(None),
+        Some((d, _)) if d != set.digest => Err(clash(set)),
+        Some((_, true)) if !set.is_partial() => fill_partial(tx, batch, set, max_hlc).map(Some),
+        Some(_) => Ok(Some(0)),
+    }
+}
+
 fn clash(set: &ChangeSet) -> StoreError {
     StoreError::SequenceClash {
         origin: set.origin.to_string(),
@@ -289,26 +306,16 @@ impl Store {
                 }
                 let have = cov.get(set.origin);
                 if set.last_seq() <= have {
-                    if let Some((d, partial)) = stored(&tx, set.origin, set.first_seq)? {
-                        if d != set.digest {
-                            return Err(clash(set));
-                        }
-                        if partial && !set.is_partial() {
-                            stats.ops += fill_partial(&tx, &mut batch, set, &mut max_hlc)?;
-                            filled = true;
-                        }
+                    if let Some(n) = held_copy(&tx, &mut batch, set, &mut max_hlc)? {
+                        stats.ops += n;
+                        filled |= n > 0;
                     }
                     stats.duplicates += 1;
                 } else if set.first_seq == have + 1 {
                     // Held already (coverage fell back after a scope change): not twice.
-                    if let Some((d, partial)) = stored(&tx, set.origin, set.first_seq)? {
-                        if d != set.digest {
-                            return Err(clash(set));
-                        }
-                        if partial && !set.is_partial() {
-                            stats.ops += fill_partial(&tx, &mut batch, set, &mut max_hlc)?;
-                            filled = true;
-                        }
+                    if let Some(n) = held_copy(&tx, &mut batch, set, &mut max_hlc)? {
+                        stats.ops += n;
+                        filled |= n > 0;
                         stats.duplicates += 1;
                         cov.set(set.origin, set.last_seq());
                         touched.set(set.origin, cov.get(set.origin));
