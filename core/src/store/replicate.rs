@@ -288,6 +288,12 @@ impl Store {
         may_author: impl Fn(ReplicaId) -> bool,
     ) -> Result<(ApplyStats, VersionVector)> {
         let now = self.clock.now_ms();
+        // Op ids (one SHA-256 each) are derived before taking the writer, so concurrent pushes
+        // hash in parallel and the one writer only merges and writes.
+        let verified = sets
+            .iter()
+            .map(|s| s.verified_ops().map_err(|_| StoreError::BadChangeSet))
+            .collect::<Result<Vec<_>>>()?;
         let mut conn = Self::lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let own = meta::load(&tx)?.replica;
@@ -299,8 +305,7 @@ impl Store {
         let moved;
         {
             let mut batch = Batch::new(&tx, now);
-            for set in sets {
-                let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
+            for (set, ops) in sets.iter().zip(&verified) {
                 if !may_author(set.origin) || set.origin == own {
                     return Err(StoreError::NotAuthor);
                 }
@@ -326,7 +331,7 @@ impl Store {
                         return Err(StoreError::BadChangeSet);
                     }
                     insert_set(&tx, set, now)?;
-                    stats.ops += merge_ops(&mut batch, set, &ops, &mut max_hlc)?;
+                    stats.ops += merge_ops(&mut batch, set, ops, &mut max_hlc)?;
                     stats.applied += 1;
                     cov.set(set.origin, set.last_seq());
                 } else if set.first_seq <= have {
