@@ -133,21 +133,13 @@ impl<'c> VillageResolver<'c> {
         Ok(p)
     }
 
-    /// What a peer with `scope` may see of an admitted set: the set itself if it lies within
-    /// the scope, else a copy withholding the ops of records placed only outside it (global and
-    /// not-yet-placed records and membership changes stay shown).
-    pub(crate) fn shown_to(
-        &mut self,
-        scope: &Scope,
-        set: ChangeSet,
-        p: &Placement,
-    ) -> Result<ChangeSet> {
+    /// What a peer with `scope` may see of an admitted set that spans villages outside it
+    /// ([`Placement::spans_outside`]): a copy withholding the ops of records placed only outside
+    /// the scope (global and not-yet-placed records and membership changes stay shown).
+    pub(crate) fn shown_to(&mut self, scope: &Scope, set: ChangeSet) -> Result<ChangeSet> {
         let Scope::Villages(mine) = scope else {
             return Ok(set);
         };
-        if !p.spans_outside(scope) {
-            return Ok(set);
-        }
         let mut keep = Vec::with_capacity(set.ops.len());
         for op in &set.ops {
             // Membership changes hold two opaque ids and nothing personal, and a move out of

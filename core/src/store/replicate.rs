@@ -21,7 +21,7 @@ use super::materialize::Batch;
 use super::meta;
 use super::placement::{Placement, Verdict, VillageResolver, verdict};
 use crate::ids::ReplicaId;
-use crate::oplog::{ChangeSet, Hlc};
+use crate::oplog::{ChangeSet, Hlc, Op};
 use crate::sync::protocol::WireSet;
 use crate::sync::{Scope, VersionVector};
 
@@ -68,12 +68,13 @@ fn stored(conn: &Connection, origin: ReplicaId, first_seq: u64) -> Result<Option
         .optional()?)
 }
 
-/// Fills a stored partial set with the ops `set` (a verified copy) shows and it withholds, and
-/// merges them. Returns the number of ops merged (0 if `set` showed nothing new).
+/// Fills a stored partial set with the ops `set` (a copy whose `ops` are verified) shows and it
+/// withholds, and merges them. Returns the number of ops merged (0 if `set` showed nothing new).
 fn fill_partial(
     tx: &Transaction<'_>,
     batch: &mut Batch<'_, '_>,
     set: &ChangeSet,
+    ops: &[Op],
     max_hlc: &mut Hlc,
 ) -> Result<u64> {
     let (hlc, blob): (i64, Vec<u8>) = tx
@@ -85,7 +86,6 @@ fn fill_partial(
     let Some(filled) = held.filled_from(set) else {
         return Ok(0);
     };
-    let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
     tx.prepare_cached("UPDATE changes SET ops = ?3 WHERE origin = ?1 AND first_seq = ?2")?
         .execute(params![
             set.origin.as_i64(),
@@ -93,7 +93,7 @@ fn fill_partial(
             filled.encode_ops()
         ])?;
     // Ops shown before are merged again: merging is idempotent.
-    merge_ops(batch, set, &ops, max_hlc)
+    merge_ops(batch, set, ops, max_hlc)
 }
 
 /// For a pushed set this replica may hold already: `None` if it does not; else the ops merged
@@ -103,12 +103,15 @@ fn held_copy(
     tx: &Transaction<'_>,
     batch: &mut Batch<'_, '_>,
     set: &ChangeSet,
+    ops: &[Op],
     max_hlc: &mut Hlc,
 ) -> Result<Option<u64>> {
     match stored(tx, set.origin, set.first_seq)? {
         None => Ok(None),
         Some((d, _)) if d != set.digest => Err(clash(set)),
-        Some((_, true)) if !set.is_partial() => fill_partial(tx, batch, set, max_hlc).map(Some),
+        Some((_, true)) if !set.is_partial() => {
+            fill_partial(tx, batch, set, ops, max_hlc).map(Some)
+        }
         Some(_) => Ok(Some(0)),
     }
 }
@@ -241,29 +244,23 @@ impl Store {
                  WHERE origin = ?1 AND last_seq > ?2 ORDER BY first_seq",
             )?;
             let mut rows = st.query(params![origin.as_i64(), after as i64])?;
-            let (mut out, mut ops, mut bytes) = (Vec::new(), 0u64, 0u64);
+            let mut batch = Filling::new(max_ops, max_bytes);
             while let Some(r) = rows.next()? {
                 let first = u64::try_from(r.get::<_, i64>(0)?)
                     .map_err(|_| StoreError::InvalidData("first_seq"))?;
                 let last = u64::try_from(r.get::<_, i64>(1)?)
                     .map_err(|_| StoreError::InvalidData("last_seq"))?;
-                let blob: Vec<u8> = r.get(3)?;
-                let n = last - first + 1;
-                if !out.is_empty()
-                    && (ops + n > max_ops as u64 || bytes + blob.len() as u64 > max_bytes as u64)
-                {
-                    break;
-                }
-                ops += n;
-                bytes += blob.len() as u64;
-                out.push(WireSet {
+                let set = WireSet {
                     origin,
                     first_seq: first,
                     hlc: Hlc::from_i64(r.get(2)?).map_err(|_| StoreError::InvalidData("hlc"))?,
-                    ops: blob,
-                });
+                    ops: r.get(3)?,
+                };
+                if !batch.add(set, last - first + 1) {
+                    break;
+                }
             }
-            Ok((out, ops))
+            Ok((batch.out, batch.ops))
         })
     }
 
@@ -311,14 +308,14 @@ impl Store {
                 }
                 let have = cov.get(set.origin);
                 if set.last_seq() <= have {
-                    if let Some(n) = held_copy(&tx, &mut batch, set, &mut max_hlc)? {
+                    if let Some(n) = held_copy(&tx, &mut batch, set, ops, &mut max_hlc)? {
                         stats.ops += n;
                         filled |= n > 0;
                     }
                     stats.duplicates += 1;
                 } else if set.first_seq == have + 1 {
                     // Held already (coverage fell back after a scope change): not twice.
-                    if let Some(n) = held_copy(&tx, &mut batch, set, &mut max_hlc)? {
+                    if let Some(n) = held_copy(&tx, &mut batch, set, ops, &mut max_hlc)? {
                         stats.ops += n;
                         filled |= n > 0;
                         stats.duplicates += 1;
@@ -387,7 +384,8 @@ impl Store {
                 }
                 match stored(&tx, set.origin, set.first_seq)? {
                     Some((d, true)) if d == set.digest => {
-                        let n = fill_partial(&tx, &mut batch, set, &mut max_hlc)?;
+                        let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
+                        let n = fill_partial(&tx, &mut batch, set, &ops, &mut max_hlc)?;
                         filled |= n > 0;
                         stats.ops += n;
                         stats.duplicates += 1;
@@ -438,7 +436,7 @@ impl Store {
         self.read(|conn| {
             let mine = load_coverage(conn)?;
             let mut next = theirs.clone();
-            let (mut out, mut ops, mut bytes) = (Vec::new(), 0u64, 0u64);
+            let mut batch = Filling::new(max_ops, max_bytes);
             let mut resolver = VillageResolver::new(conn);
             let mut cache = self.scope_cache.lock().unwrap_or_else(|p| p.into_inner());
             let mut st = conn.prepare_cached(
@@ -486,47 +484,73 @@ impl Store {
                             break;
                         }
                         Verdict::Send => {
-                            let mut blob: Vec<u8> = r.get(3)?;
-                            if let Scope::Villages(_) = scope {
-                                blob = shown_blob(
-                                    &mut resolver,
-                                    scope,
-                                    &placement,
-                                    (origin, first, r.get(2)?),
-                                    blob,
-                                    &r.get::<_, Vec<u8>>(4)?,
-                                )?;
-                            }
-                            let n = last - first_u + 1;
-                            if !out.is_empty()
-                                && (ops + n > max_ops as u64
-                                    || bytes + blob.len() as u64 > max_bytes as u64)
-                            {
-                                full = true;
-                                break;
-                            }
-                            ops += n;
-                            bytes += blob.len() as u64;
-                            out.push(WireSet {
+                            let blob = shown_blob(
+                                &mut resolver,
+                                scope,
+                                &placement,
+                                (origin, first, r.get(2)?),
+                                r.get(3)?,
+                                &r.get::<_, Vec<u8>>(4)?,
+                            )?;
+                            let set = WireSet {
                                 origin,
                                 first_seq: first_u,
                                 hlc: Hlc::from_i64(r.get(2)?)
                                     .map_err(|_| StoreError::InvalidData("hlc"))?,
                                 ops: blob,
-                            });
+                            };
+                            if !batch.add(set, last - first_u + 1) {
+                                full = true;
+                                break;
+                            }
                         }
                     }
                     reached = last;
                 }
                 if full {
                     next.set(origin, reached);
-                    return Ok((out, next, true));
+                    return Ok((batch.out, next, true));
                 }
                 // A held set stops this origin's coverage before it; later origins go on.
                 next.set(origin, if held { reached } else { upto });
             }
-            Ok((out, next, false))
+            Ok((batch.out, next, false))
         })
+    }
+}
+
+/// A reply batch filling up to its limits in ops and encoded bytes; the first set always fits.
+struct Filling {
+    out: Vec<WireSet>,
+    ops: u64,
+    bytes: u64,
+    max_ops: u64,
+    max_bytes: u64,
+}
+
+impl Filling {
+    fn new(max_ops: u32, max_bytes: u32) -> Self {
+        Self {
+            out: Vec::new(),
+            ops: 0,
+            bytes: 0,
+            max_ops: max_ops.into(),
+            max_bytes: max_bytes.into(),
+        }
+    }
+
+    /// Adds `set` (of `n` ops) unless the batch is full; returns whether it was added.
+    fn add(&mut self, set: WireSet, n: u64) -> bool {
+        let len = set.ops.len() as u64;
+        if !self.out.is_empty()
+            && (self.ops + n > self.max_ops || self.bytes + len > self.max_bytes)
+        {
+            return false;
+        }
+        self.ops += n;
+        self.bytes += len;
+        self.out.push(set);
+        true
     }
 }
 
@@ -544,7 +568,7 @@ fn shown_blob(
         return Ok(blob);
     }
     let set = decode_row(origin, first, hlc, &blob, digest)?;
-    Ok(resolver.shown_to(scope, set, placement)?.encode_ops())
+    Ok(resolver.shown_to(scope, set)?.encode_ops())
 }
 
 fn decode_row(
