@@ -10,8 +10,10 @@
 //! - [`seal`]: RSA-OAEP-SHA1 sealing and keyed tokens for Aadhaar numbers.
 //! - [`oplog`]: ops, hybrid logical clock, field merge rules.
 //! - [`store`]: the SQLCipher store, migrations, local writes and queries.
+//! - [`abdm`]: the ABDM v3 client the hub uses (never the tablet).
 //! - [`demo`]: deterministic demo households for demos, benchmarks and load tests.
 
+pub mod abdm;
 pub mod demo;
 pub mod ids;
 pub mod model;
