@@ -52,6 +52,10 @@ pub struct HubConfig {
     pub demo_keys: bool,
     /// The address tablets reach the hub at (for enrolment QR codes).
     pub public_url: Option<String>,
+    /// ABDM, when this hub talks to it (only one hub of a deployment should).
+    pub abdm: Option<abha_core::abdm::AbdmConfig>,
+    /// Pacing of the ABDM bridge.
+    pub bridge: crate::bridge::BridgeConfig,
 }
 
 impl Default for HubConfig {
@@ -66,6 +70,8 @@ impl Default for HubConfig {
             upstream_every: Duration::from_secs(300),
             demo_keys: false,
             public_url: None,
+            abdm: None,
+            bridge: crate::bridge::BridgeConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! [`run`] is the whole server: `run(listener, config, shutdown)`.
 
+pub mod bridge;
 pub mod config;
 pub mod demo;
 pub mod keys;
@@ -72,6 +73,10 @@ impl Hub {
                 ..Default::default()
             },
         )?;
+        // Sealed numbers handed in must be sealed to this key (tablets got it at enrolment).
+        let sealing = abha_core::seal::SealingKey::parse(&keys.sealing_public_pem)
+            .map_err(|e| HubError::Config(format!("sealing key: {e}")))?;
+        store.set_sealing_key_id(sealing.id())?;
         let tls = match &config.tls {
             TlsMode::SelfSigned => Some(tls::self_signed(&config.data_dir)?),
             TlsMode::Files { cert, key } => Some(tls::from_files(cert, key)?),
@@ -109,14 +114,31 @@ impl Hub {
                 .spawn_periodic(self.config.upstream_every, stop.clone());
             up
         });
-        let state = Arc::new(server::AppState::new(
+        let mut state = server::AppState::new(
             self.store.clone(),
             self.config.clone(),
             self.keys.token.to_hex().to_string(),
             self.keys.sealing_public_pem.clone(),
             upstream,
             self.pin().map(|p| p.to_hex()),
-        ));
+        );
+        if let Some(abdm) = &self.config.abdm {
+            let client = abha_core::abdm::AbdmClient::new(abdm.clone())
+                .map_err(|e| HubError::Config(e.to_string()))?;
+            let opener = bridge::Opener::from_pem(&self.keys.sealing_private_pem)
+                .map_err(|e| HubError::Config(e.to_string()))?;
+            let b = Arc::new(bridge::Bridge::new(
+                self.store.clone(),
+                client,
+                opener,
+                self.config.bridge.clone(),
+                state.bridge_wake.clone(),
+            ));
+            b.clone().spawn(stop.clone());
+            state.bridge = Some(b);
+            tracing::info!("ABDM bridge running");
+        }
+        let state = Arc::new(state);
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         tracing::info!(%addr, scheme, replica = %self.store.replica_id(), "hub serving");
         let result = listen::serve(

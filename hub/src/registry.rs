@@ -21,7 +21,10 @@ use sha2::{Digest, Sha256};
 /// The registry's schema.
 pub const EXTENSION: Extension = Extension {
     name: "hub",
-    migrations: &[include_str!("../migrations/001_registry.sql")],
+    migrations: &[
+        include_str!("../migrations/001_registry.sql"),
+        include_str!("../migrations/002_abdm_jobs.sql"),
+    ],
 };
 
 /// What a credential may do.

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `GET /v1/health` | anyone | JSON |
 //! | `POST /v1/devices/enrol` | anyone with a one-time code | JSON |
-//! | `POST /v1/sync/{hello,push,pull}` | worker devices, hubs | `application/x-abha-sync` |
+//! | `POST /v1/sync/{hello,push,pull,sealed}` | worker devices, hubs | `application/x-abha-sync` |
 //! | `POST /v1/admin/codes` | organiser, admin | JSON |
 //! | `GET /v1/admin/devices` | organiser, supervisor, admin | JSON |
 //! | `POST /v1/admin/devices/{id}/revoke` | organiser, admin | JSON |
@@ -54,6 +54,10 @@ pub struct AppState {
     pub upstream: Option<Arc<Upstream>>,
     /// Fingerprint of the served certificate (hex), for enrolment QR codes.
     pub pin_hex: Option<String>,
+    /// Wakes the ABDM bridge when sealed numbers arrive.
+    pub bridge_wake: Arc<tokio::sync::Notify>,
+    /// The ABDM bridge, when ABDM is configured.
+    pub bridge: Option<Arc<crate::bridge::Bridge>>,
     limiter: Mutex<HashMap<String, Bucket>>,
 }
 
@@ -74,6 +78,8 @@ impl AppState {
             sealing_public_pem,
             upstream,
             pin_hex,
+            bridge_wake: Arc::new(tokio::sync::Notify::new()),
+            bridge: None,
             limiter: Mutex::new(HashMap::new()),
         }
     }
@@ -325,6 +331,28 @@ async fn pull(
     .await
 }
 
+async fn sealed(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let device = st.auth(&headers).await?;
+    if !device.role.syncs() {
+        return Err(ApiError::forbidden());
+    }
+    let body = sync_body(body, &headers)?;
+    let st2 = st.clone();
+    blocking(move || {
+        let m: protocol::HandSealed = serve::decode_request(&body)?;
+        let reply = serve::hand_sealed(&st2.store, &device.peer(), &m)?;
+        let held = reply.verdicts.iter().filter(|v| v.settles()).count();
+        tracing::info!(device = %device.id, items = m.items.len(), held, "sealed numbers handed in");
+        st2.bridge_wake.notify_one();
+        Ok(binary(protocol::encode(&reply)))
+    })
+    .await
+}
+
 fn json_body<T: for<'de> Deserialize<'de>>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
@@ -529,6 +557,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/sync/hello", post(hello))
         .route("/v1/sync/push", post(push))
         .route("/v1/sync/pull", post(pull))
+        .route("/v1/sync/sealed", post(sealed))
         .route("/v1/admin/codes", post(create_code))
         .route("/v1/admin/devices", get(list_devices))
         .route("/v1/admin/devices/{id}/revoke", post(revoke))

@@ -18,6 +18,7 @@ mod peers;
 mod placement;
 mod queries;
 mod replicate;
+mod sealed;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,6 +32,7 @@ pub use open::StoreKey;
 pub use peers::PeerState;
 pub use queries::{HouseholdDetail, HouseholdSummary, OutboxEntry, PendingCounts};
 pub use replicate::ApplyStats;
+pub use sealed::{HeldSealed, SealedItem, SealedVerdict};
 
 use crate::ids::ReplicaId;
 use crate::oplog::{Clock, SystemClock};

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::protocol::{
-    self, CONTENT_TYPE, ErrorBody, Hello, HelloReply, PROTOCOL_VERSION, Pull, PullReply, Push,
-    PushReply, VERSION_HEADER,
+    self, CONTENT_TYPE, ErrorBody, HandSealed, HandSealedReply, Hello, HelloReply,
+    PROTOCOL_VERSION, Pull, PullReply, Push, PushReply, VERSION_HEADER,
 };
 use super::session::{Exchange, Transport, TransportError};
 
@@ -249,6 +249,12 @@ impl Transport for HttpTransport {
     }
     async fn pull(&self, p: &Pull) -> Result<Exchange<PullReply>, TransportError> {
         self.exchange("/v1/sync/pull", p).await
+    }
+    async fn hand_sealed(
+        &self,
+        m: &HandSealed,
+    ) -> Result<Exchange<HandSealedReply>, TransportError> {
+        self.exchange("/v1/sync/sealed", m).await
     }
 }
 

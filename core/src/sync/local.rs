@@ -1,7 +1,9 @@
 //! A transport that calls a hub's [`serve`](super::serve) functions directly, through the real
 //! wire encoding: for simulations, tests and benchmarks of many replicas in one process.
 
-use super::protocol::{self, Hello, HelloReply, Pull, PullReply, Push, PushReply};
+use super::protocol::{
+    self, HandSealed, HandSealedReply, Hello, HelloReply, Pull, PullReply, Push, PushReply,
+};
 use super::serve::{self, Peer, ServeError};
 use super::session::{Exchange, Transport, TransportError};
 use crate::store::Store;
@@ -56,5 +58,11 @@ impl Transport for LocalTransport<'_> {
     }
     async fn pull(&self, p: &Pull) -> Result<Exchange<PullReply>, TransportError> {
         exchange(p, |p| serve::pull(self.hub, &self.peer, p))
+    }
+    async fn hand_sealed(
+        &self,
+        m: &HandSealed,
+    ) -> Result<Exchange<HandSealedReply>, TransportError> {
+        exchange(m, |m| serve::hand_sealed(self.hub, &self.peer, m))
     }
 }

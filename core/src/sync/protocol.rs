@@ -153,6 +153,29 @@ pub struct PullReply {
     pub more: bool,
 }
 
+/// Sealed Aadhaar numbers handed to the hub after a push (`POST /v1/sync/sealed`): the
+/// ciphertexts of members with a demographic-authentication request, which only the hub can
+/// open. They are not ops: no other tablet receives them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandSealed {
+    /// Protocol version.
+    pub protocol: u16,
+    /// The sender's replica id.
+    pub replica: ReplicaId,
+    /// At most [`MAX_SEALED_ITEMS`] items.
+    pub items: Vec<crate::store::SealedItem>,
+}
+
+/// Most items in one [`HandSealed`].
+pub const MAX_SEALED_ITEMS: usize = 256;
+
+/// The hub's verdict on each item, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandSealedReply {
+    /// One per item.
+    pub verdicts: Vec<crate::store::SealedVerdict>,
+}
+
 /// Enrols a device with a one-time code (JSON, `POST /v1/devices/enrol`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolRequest {

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use super::Scope;
 use super::protocol::{
-    self, Hello, HelloReply, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Pull, PullReply, Push,
+    self, HandSealed, HandSealedReply, Hello, HelloReply, MAX_SEALED_ITEMS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Pull, PullReply, Push,
     PushReply, WireSet, codes,
 };
 use crate::ids::ReplicaId;
@@ -147,6 +147,25 @@ pub fn push(store: &Store, peer: &Peer, p: &Push) -> Result<PushReply, ServeErro
         applied: stats.applied,
         duplicates: stats.duplicates,
     })
+}
+
+/// Stores sealed Aadhaar numbers a device hands in, for members in its villages.
+pub fn hand_sealed(
+    store: &Store,
+    peer: &Peer,
+    m: &HandSealed,
+) -> Result<HandSealedReply, ServeError> {
+    check_protocol(m.protocol)?;
+    check_replica(peer, m.replica)?;
+    if m.items.len() > MAX_SEALED_ITEMS {
+        return Err(ServeError::client(codes::TOO_LARGE, "too many sealed items"));
+    }
+    let verdicts = store.accept_sealed(&m.items, |village| match (&peer.scope, village) {
+        (Scope::All, _) => true,
+        (scope, Some(v)) => scope.contains(v),
+        (_, None) => false,
+    })?;
+    Ok(HandSealedReply { verdicts })
 }
 
 /// Answers a pull with the next batch of what the peer lacks in its scope.

@@ -21,7 +21,8 @@ use serde::Serialize;
 
 use super::VersionVector;
 use super::protocol::{
-    Hello, HelloReply, PROTOCOL_VERSION, Pull, PullReply, Push, PushReply, WireSet, codes,
+    HandSealed, HandSealedReply, Hello, HelloReply, MAX_SEALED_ITEMS, PROTOCOL_VERSION, Pull,
+    PullReply, Push, PushReply, WireSet, codes,
 };
 use crate::oplog::ChangeSet;
 use crate::store::{Store, StoreError};
@@ -95,6 +96,21 @@ pub trait Transport: Sync {
         &self,
         p: &Pull,
     ) -> impl Future<Output = Result<Exchange<PullReply>, TransportError>> + Send;
+    /// Hands sealed Aadhaar numbers to the hub. A transport without it (a test double) refuses,
+    /// and the session carries on without handing any.
+    fn hand_sealed(
+        &self,
+        m: &HandSealed,
+    ) -> impl Future<Output = Result<Exchange<HandSealedReply>, TransportError>> + Send {
+        let _ = m;
+        async {
+            Err(TransportError::Refused {
+                status: 404,
+                code: "sync.unsupported".into(),
+                message: "this transport does not carry sealed numbers".into(),
+            })
+        }
+    }
 }
 
 /// Session limits and retry policy.
@@ -193,7 +209,8 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.0.0.load(Ordering::SeqCst)
     }
-    async fn cancelled(&self) {
+    /// Completes once cancellation is requested.
+    pub async fn cancelled(&self) {
         loop {
             let notified = self.0.1.notified();
             if self.is_cancelled() {
@@ -439,6 +456,43 @@ impl<T: Transport> Session<'_, T> {
         Ok(())
     }
 
+    /// Hands the hub the sealed Aadhaar numbers its demographic-auth requests need. A hub that
+    /// does not take them (an older one) is not an error: the numbers stay for the next sync.
+    async fn hand_sealed_all(&mut self) -> Result<(), SyncError> {
+        loop {
+            let items = self.store.sealed_to_hand(MAX_SEALED_ITEMS as u32)?;
+            if items.is_empty() {
+                return Ok(());
+            }
+            let msg = HandSealed {
+                protocol: PROTOCOL_VERSION,
+                replica: self.store.replica_id(),
+                items,
+            };
+            let t = self.transport;
+            let reply = match self.call(|| t.hand_sealed(&msg)).await {
+                Ok(r) => r,
+                Err(SyncError::Transport(TransportError::Refused { status: 404, .. })) => {
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            let settled: Vec<_> = msg
+                .items
+                .iter()
+                .zip(&reply.verdicts)
+                .filter(|(_, v)| v.settles())
+                .map(|(i, _)| (i.member, i.sealed_at))
+                .collect();
+            let unsettled = msg.items.len() - settled.len();
+            self.store.mark_sealed_handed(&settled)?;
+            if unsettled > 0 {
+                tracing::info!(unsettled, "hub did not take some sealed numbers yet");
+                return Ok(());
+            }
+        }
+    }
+
     async fn pull_all(&mut self) -> Result<(), SyncError> {
         self.state.phase = Phase::Pull;
         self.state.batch = 0;
@@ -520,8 +574,16 @@ pub async fn sync<T: Transport>(
             (Some(theirs), true) => s.relay_all(theirs.clone()).await?,
             _ => s.push_all(hello.have_yours).await?,
         }
+        if !opts.relay {
+            s.hand_sealed_all().await?;
+        }
         if opts.pull {
             s.pull_all().await?;
+            // Outcomes ABDM gave have arrived: discard the numbers they answered (NHA rule).
+            let wiped = store.wipe_answered_aadhaar()?;
+            if wiped > 0 {
+                tracing::info!(wiped, "sealed Aadhaar numbers discarded after ABDM answered");
+            }
         }
         s.state.phase = Phase::Done;
         s.report_progress();
