@@ -330,7 +330,12 @@ impl AbdmClient {
             .await?;
         Ok(v.get("abhaAddressList")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -341,7 +346,9 @@ impl AbdmClient {
         let v: Value = self
             .json(self.post(&self.config().paths.abha_address, &body, Repeat::Never))
             .await?;
-        Ok(s(&v, &["preferredAbhaAddress"]).unwrap_or(handle).to_string())
+        Ok(s(&v, &["preferredAbhaAddress"])
+            .unwrap_or(handle)
+            .to_string())
     }
 
     /// Looks an ABHA address up (an ABHA number's 14 digits are its default address).
@@ -398,7 +405,10 @@ fn name(v: &Value) -> Option<String> {
 /// Reads the LGD master leniently: codes as numbers or strings, `name` or `stateName` keys.
 pub fn read_lgd(v: &Value) -> Option<Vec<LgdState>> {
     let list = |v: &Value, key: &str| -> Vec<Value> {
-        v.get(key).and_then(Value::as_array).cloned().unwrap_or_default()
+        v.get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
     };
     v.as_array()?
         .iter()
@@ -414,7 +424,12 @@ pub fn read_lgd(v: &Value) -> Option<Vec<LgdState>> {
                             name: name(d)?,
                             subdistricts: list(d, "subdistricts")
                                 .iter()
-                                .filter_map(|x| Some(LgdSubdistrict { code: code(x)?, name: name(x)? }))
+                                .filter_map(|x| {
+                                    Some(LgdSubdistrict {
+                                        code: code(x)?,
+                                        name: name(x)?,
+                                    })
+                                })
                                 .collect(),
                         })
                     })
@@ -437,7 +452,8 @@ mod tests {
         assert_eq!(e.abha_address.as_deref(), Some("91628545755116@sbx"));
         assert!(!e.is_new && !e.mobile_linked);
         assert!(e.user_token.is_some());
-        let v = json!({"healthIdNumber":"91-1","healthId":"a@sbx","new":true,"token":"t","mobile":"9"});
+        let v =
+            json!({"healthIdNumber":"91-1","healthId":"a@sbx","new":true,"token":"t","mobile":"9"});
         let e = read_enrolled(&v).expect("reads CARE shape");
         assert!(e.is_new && e.mobile_linked);
         assert!(read_enrolled(&json!({"txnId":"t"})).is_err());
@@ -454,7 +470,9 @@ mod tests {
     #[test]
     fn test_sent_to_extracts_only_the_masked_tail() {
         assert_eq!(
-            sent_to(Some("OTP sent to Aadhaar registered mobile number ending with ******0161")),
+            sent_to(Some(
+                "OTP sent to Aadhaar registered mobile number ending with ******0161"
+            )),
             Some("******0161".into())
         );
         assert_eq!(sent_to(Some("OTP sent")), None);

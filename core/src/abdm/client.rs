@@ -122,7 +122,9 @@ impl AbdmClient {
         url_ok(&config.gateway_base)?;
         url_ok(&config.abha_base)?;
         if config.client_id.is_empty() || config.client_secret.is_empty() {
-            return Err(AbdmError::Config("client id and secret are required".into()));
+            return Err(AbdmError::Config(
+                "client id and secret are required".into(),
+            ));
         }
         let tls = crate::sync::client::tls_config(None)
             .map_err(|e| AbdmError::Config(format!("tls: {e}")))?;
@@ -161,7 +163,11 @@ impl AbdmClient {
 
     /// Session calls and ABDM calls made so far (for metrics and tests).
     pub fn counts(&self) -> (u64, u64) {
-        let c = self.inner.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let c = self
+            .inner
+            .counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         (c.sessions, c.calls)
     }
 
@@ -187,7 +193,11 @@ impl AbdmClient {
         session_call: bool,
     ) -> Result<Vec<u8>, AbdmError> {
         self.inner.limiter.acquire().await;
-        let url = format!("{}{}", self.base(call.host).trim_end_matches('/'), call.path);
+        let url = format!(
+            "{}{}",
+            self.base(call.host).trim_end_matches('/'),
+            call.path
+        );
         let mut req = self
             .inner
             .http
@@ -205,7 +215,11 @@ impl AbdmClient {
             req = req.json(b);
         }
         {
-            let mut c = self.inner.counters.lock().unwrap_or_else(|e| e.into_inner());
+            let mut c = self
+                .inner
+                .counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             c.calls += 1;
             c.sessions += u64::from(session_call);
         }
@@ -231,11 +245,19 @@ impl AbdmClient {
                     kind: RefusalKind::Unauthorized,
                     ..
                 }) if !renewed => {
-                    // The token expired or was revoked early: drop it and try once more.
+                    // The token expired or was revoked early: drop it (unless another task
+                    // already renewed it) and try once more.
                     renewed = true;
-                    self.drop_token().await;
+                    let mut session = self.inner.session.lock().await;
+                    if session.as_ref().is_some_and(|s| s.token == token) {
+                        *session = None;
+                    }
                 }
-                Err(e) if e.is_transient() && call.repeat == Repeat::Safe && attempt < cfg.max_attempts => {
+                Err(e)
+                    if e.is_transient()
+                        && call.repeat == Repeat::Safe
+                        && attempt < cfg.max_attempts =>
+                {
                     let base = cfg.retry_base.as_millis() as u64;
                     let backoff = base.saturating_mul(1 << (attempt - 1).min(6));
                     let jitter = rand::thread_rng().gen_range(0..=backoff / 2 + 1);
@@ -308,7 +330,10 @@ impl AbdmClient {
             Ok(b) => b,
             Err(e @ AbdmError::Credentials { .. }) => {
                 *self.inner.paused_until.lock().await = Some(Instant::now() + cfg.credential_pause);
-                tracing::warn!(code = e.abdm_code(), "ABDM refused the client credentials; pausing");
+                tracing::warn!(
+                    code = e.abdm_code(),
+                    "ABDM refused the client credentials; pausing"
+                );
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -404,7 +429,10 @@ mod tests {
         };
         assert!(AbdmClient::new(c.clone()).is_ok());
         c.abha_base = "http://10.0.0.1/abha/api".into();
-        assert!(matches!(AbdmClient::new(c.clone()), Err(AbdmError::Config(_))));
+        assert!(matches!(
+            AbdmClient::new(c.clone()),
+            Err(AbdmError::Config(_))
+        ));
         c.abha_base = "http://127.0.0.1:9/abha/api".into();
         assert!(AbdmClient::new(c.clone()).is_ok());
         c.client_secret.clear();

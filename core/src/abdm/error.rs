@@ -141,7 +141,10 @@ impl AbdmError {
 
     /// Whether the call may have reached ABDM and taken effect (so an outcome is unknown).
     pub fn is_ambiguous(&self) -> bool {
-        matches!(self, Self::Timeout | Self::Unavailable { status: 500.., .. })
+        matches!(
+            self,
+            Self::Timeout | Self::Unavailable { status: 500.., .. }
+        )
     }
 
     /// Stable machine code for job records, the apps and supervisors.
@@ -182,11 +185,24 @@ pub struct ErrorBody {
     pub fields: Vec<String>,
 }
 
-const MARKERS: [&str; 3] = ["INVALID_DEMOGRAPHIC_DETAILS", "EXPIRED", "INVALID USER CREDENTIALS"];
-const META_KEYS: [&str; 6] = ["timestamp", "code", "message", "details", "description", "error"];
+const MARKERS: [&str; 3] = [
+    "INVALID_DEMOGRAPHIC_DETAILS",
+    "EXPIRED",
+    "INVALID USER CREDENTIALS",
+];
+const META_KEYS: [&str; 6] = [
+    "timestamp",
+    "code",
+    "message",
+    "details",
+    "description",
+    "error",
+];
 
 fn trim_code(c: &str) -> Option<String> {
-    let t = c.trim().trim_end_matches(|ch: char| ch == ':' || ch.is_whitespace());
+    let t = c
+        .trim()
+        .trim_end_matches(|ch: char| ch == ':' || ch.is_whitespace());
     (!t.is_empty()).then(|| t.to_string())
 }
 
@@ -267,7 +283,11 @@ fn kind_of(status: u16, body: &ErrorBody) -> RefusalKind {
     }
     let field = |f: &str| body.fields.iter().any(|x| x == f);
     if field("otpValue") {
-        return if has("EXPIRED") { K::OtpExpired } else { K::OtpInvalid };
+        return if has("EXPIRED") {
+            K::OtpExpired
+        } else {
+            K::OtpInvalid
+        };
     }
     if field("txnId") {
         return K::TransactionInvalid;

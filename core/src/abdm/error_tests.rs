@@ -39,7 +39,10 @@ fn test_his_details_code_wins() {
         422,
         r#"{"code":"HIS-422","message":"Unable to process","details":[{"message":"Ensure correct Aadhaar Information is entered.","code":"HIS-2018"}]}"#,
     );
-    assert_eq!((k, c.as_str()), (RefusalKind::DemographicMismatch, "HIS-2018"));
+    assert_eq!(
+        (k, c.as_str()),
+        (RefusalKind::DemographicMismatch, "HIS-2018")
+    );
 }
 
 #[test]
@@ -58,7 +61,10 @@ fn test_field_keyed_shape() {
 
 #[test]
 fn test_array_shape() {
-    let (_, c, _) = refused(400, r#"[{"code":"ABDM-9999: ","message":"Invalid Login Hint"}]"#);
+    let (_, c, _) = refused(
+        400,
+        r#"[{"code":"ABDM-9999: ","message":"Invalid Login Hint"}]"#,
+    );
     assert_eq!(c, "ABDM-9999");
 }
 
@@ -90,7 +96,11 @@ fn test_transient_classes() {
     );
     assert!(e.is_transient());
     assert!(parse_failure(500, b"", false).is_ambiguous());
-    let e = parse_failure(400, br#"{"error":{"code":"ABDM-1019","message":"x"}}"#, false);
+    let e = parse_failure(
+        400,
+        br#"{"error":{"code":"ABDM-1019","message":"x"}}"#,
+        false,
+    );
     assert!(e.is_transient());
     assert!(!parse_failure(400, br#"{"code":"ABDM-1101"}"#, false).is_transient());
 }

@@ -20,7 +20,8 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter of `rate` calls per second; `rate <= 0` means no limit.
     pub fn new(rate: f64) -> Self {
-        let interval = (rate > 0.0 && rate.is_finite()).then(|| Duration::from_secs_f64(1.0 / rate));
+        let interval =
+            (rate > 0.0 && rate.is_finite()).then(|| Duration::from_secs_f64(1.0 / rate));
         let burst = interval
             .map(|i| i.mul_f64(rate.max(1.0).floor() - 1.0))
             .unwrap_or_default();

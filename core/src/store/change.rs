@@ -203,7 +203,7 @@ impl<'c> Change<'c> {
             let n = tx
                 .prepare_cached(
                     "UPDATE members SET aadhaar_ciphertext = ?2, aadhaar_key_id = ?3,
-                       aadhaar_sealed_at = ?4 WHERE id = ?1",
+                       aadhaar_sealed_at = ?4, aadhaar_handed_at = NULL WHERE id = ?1",
                 )?
                 .execute(params![
                     member.as_bytes(),

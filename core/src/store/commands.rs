@@ -82,6 +82,27 @@ fn gender_code(g: crate::validate::Gender) -> &'static str {
     }
 }
 
+fn enrollment_ops(
+    c: &mut Change<'_>,
+    r: &NewEnrollment,
+    attempt_of: Option<EnrollmentId>,
+    created_by: Option<WorkerId>,
+) -> Result<()> {
+    let mut fields = vec![
+        ("member_id", id(r.member_id.as_uuid())),
+        ("route", txt(r.route.code())),
+        ("state", txt(EnrollmentState::Queued.code())),
+        ("consent_id", id(r.consent_id.as_uuid())),
+    ];
+    if let Some(a) = attempt_of {
+        fields.push(("attempt_of", id(a.as_uuid())));
+    }
+    if let Some(w) = created_by {
+        fields.push(("created_by", id(w.as_uuid())));
+    }
+    c.set_all(EntityKind::Enrollment, *r.id.as_uuid(), fields)
+}
+
 fn live_member(c: &Change<'_>, m: MemberId) -> Result<()> {
     let deleted: Option<i64> = c
         .tx()
@@ -315,6 +336,55 @@ impl Store {
         })
     }
 
+    /// Resubmits a request ABDM sent back for correction (`needs_correction`): the member's
+    /// corrected fields (validated by [`crate::model::MemberPatch::check`]), the Aadhaar number
+    /// sealed again from the card (the first seal was discarded once ABDM answered), and a new
+    /// request whose `attempt_of` names the old one, all in one transaction. The old request's
+    /// outcome is never rewritten.
+    pub fn resubmit_enrollment(
+        &self,
+        old: EnrollmentId,
+        new: &NewEnrollment,
+        member_fields: Vec<(&'static str, Value)>,
+        aadhaar: Option<&crate::seal::SealedAadhaar>,
+        created_by: Option<WorkerId>,
+    ) -> Result<EnrollmentId> {
+        self.write("enrollment.resubmit", |c| {
+            let row: Option<(Option<Vec<u8>>, Option<String>)> = c
+                .tx()
+                .prepare_cached("SELECT member_id, state FROM enrollments WHERE id = ?1")?
+                .query_row([old.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((member, state)) = row else {
+                return Err(StoreError::NotFound {
+                    entity: "enrollment",
+                    id: old.to_string(),
+                });
+            };
+            if member.as_deref() != Some(new.member_id.as_bytes().as_slice())
+                || state.as_deref() != Some(EnrollmentState::NeedsCorrection.code())
+            {
+                return Err(StoreError::InvalidData(
+                    "enrollment is not awaiting correction",
+                ));
+            }
+            live_member(c, new.member_id)?;
+            let m = *new.member_id.as_uuid();
+            c.describe(*new.id.as_uuid());
+            let mut fields = member_fields;
+            if let Some(a) = aadhaar {
+                fields.push(("aadhaar_last4", txt(&a.last4)));
+                fields.push(("aadhaar_token", Value::Bytes(a.token.as_bytes().to_vec())));
+                c.seal_aadhaar(new.member_id, a);
+            }
+            if !fields.is_empty() {
+                c.set_all(EntityKind::Member, m, fields)?;
+            }
+            enrollment_ops(c, new, Some(old), created_by)?;
+            Ok(new.id)
+        })
+    }
+
     /// Queues a request to create or link an ABHA.
     pub fn request_enrollment(
         &self,
@@ -322,19 +392,7 @@ impl Store {
         created_by: Option<WorkerId>,
     ) -> Result<EnrollmentId> {
         self.write("enrollment.request", |c| {
-            let mut fields = vec![
-                ("member_id", id(r.member_id.as_uuid())),
-                ("route", txt(r.route.code())),
-                ("state", txt(EnrollmentState::Queued.code())),
-                ("consent_id", id(r.consent_id.as_uuid())),
-            ];
-            if let Some(a) = r.attempt_of {
-                fields.push(("attempt_of", id(a.as_uuid())));
-            }
-            if let Some(w) = created_by {
-                fields.push(("created_by", id(w.as_uuid())));
-            }
-            c.set_all(EntityKind::Enrollment, *r.id.as_uuid(), fields)?;
+            enrollment_ops(c, r, r.attempt_of, created_by)?;
             Ok(r.id)
         })
     }

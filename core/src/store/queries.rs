@@ -9,8 +9,8 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::Store;
 use super::error::{Result, StoreError};
-use crate::ids::{HouseholdId, MemberId, VillageId, WorkerId};
-use crate::model::{Household, LgdCodes, Member, Village};
+use crate::ids::{EnrollmentId, HouseholdId, MemberId, VillageId, WorkerId};
+use crate::model::{Enrollment, Household, LgdCodes, Member, Village};
 
 /// One line of the household list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -214,6 +214,48 @@ impl Store {
                     entity: "member",
                     id: id.to_string(),
                 })
+        })
+    }
+
+    /// The ABHA requests of a member, oldest first (corrections follow what they correct).
+    pub fn enrollments_of(&self, member: MemberId) -> Result<Vec<Enrollment>> {
+        self.read(|conn| {
+            let mut st = conn.prepare_cached(
+                "SELECT id, member_id, route, state, reason_code, abha_number, attempt_of, created_at
+                   FROM enrollments WHERE member_id = ?1 AND deleted = 0 ORDER BY created_at, pk",
+            )?;
+            let rows = st.query_map([member.as_bytes()], |r| {
+                let id = |i: usize| -> rusqlite::Result<Option<Vec<u8>>> { r.get(i) };
+                Ok((
+                    id(0)?,
+                    id(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    id(6)?,
+                    r.get(7)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, member, route, state, reason_code, abha_number, attempt_of, created_at) =
+                    row?;
+                let Some(id) = id.and_then(|b| EnrollmentId::from_slice(&b).ok()) else {
+                    continue;
+                };
+                out.push(Enrollment {
+                    id,
+                    member_id: member.and_then(|b| MemberId::from_slice(&b).ok()),
+                    route,
+                    state,
+                    reason_code,
+                    abha_number,
+                    attempt_of: attempt_of.and_then(|b| EnrollmentId::from_slice(&b).ok()),
+                    created_at,
+                });
+            }
+            Ok(out)
         })
     }
 

@@ -119,8 +119,12 @@ impl Store {
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, key_id, sealed_at, ciphertext): (Vec<u8>, Option<String>, Option<i64>, Vec<u8>) =
-                    row?;
+                let (id, key_id, sealed_at, ciphertext): (
+                    Vec<u8>,
+                    Option<String>,
+                    Option<i64>,
+                    Vec<u8>,
+                ) = row?;
                 if let Some(member) = MemberId::from_slice(&id).ok() {
                     out.push(SealedItem {
                         member,
@@ -169,9 +173,11 @@ impl Store {
     ) -> Result<Vec<SealedVerdict>> {
         self.local_write(|tx| {
             let key_id: String = tx
-                .query_row("SELECT value FROM meta WHERE key = 'sealing_key_id'", [], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT value FROM meta WHERE key = 'sealing_key_id'",
+                    [],
+                    |r| r.get(0),
+                )
                 .optional()?
                 .unwrap_or_default();
             let key_id = key_id.as_str();
@@ -183,13 +189,17 @@ impl Store {
                            FROM members m LEFT JOIN households h ON h.id = m.household_id
                           WHERE m.id = ?1 AND m.deleted = 0",
                     )?
-                    .query_row([it.member.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .query_row([it.member.as_bytes()], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
                     .optional()?;
                 let verdict = match row {
                     _ if key_id.is_empty() || it.key_id != key_id => SealedVerdict::WrongKey,
                     None => SealedVerdict::UnknownMember,
                     Some((village, held, spent)) => {
-                        let village = village.as_deref().and_then(|v| VillageId::from_slice(v).ok());
+                        let village = village
+                            .as_deref()
+                            .and_then(|v| VillageId::from_slice(v).ok());
                         if !admits(village.as_ref()) {
                             SealedVerdict::Forbidden
                         } else if spent.is_some_and(|s| it.sealed_at <= s) {

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use super::Scope;
 use super::protocol::{
-    self, HandSealed, HandSealedReply, Hello, HelloReply, MAX_SEALED_ITEMS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Pull, PullReply, Push,
-    PushReply, WireSet, codes,
+    self, HandSealed, HandSealedReply, Hello, HelloReply, MAX_SEALED_ITEMS, MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION, Pull, PullReply, Push, PushReply, WireSet, codes,
 };
 use crate::ids::ReplicaId;
 use crate::oplog::ChangeSet;
@@ -158,7 +158,10 @@ pub fn hand_sealed(
     check_protocol(m.protocol)?;
     check_replica(peer, m.replica)?;
     if m.items.len() > MAX_SEALED_ITEMS {
-        return Err(ServeError::client(codes::TOO_LARGE, "too many sealed items"));
+        return Err(ServeError::client(
+            codes::TOO_LARGE,
+            "too many sealed items",
+        ));
     }
     let verdicts = store.accept_sealed(&m.items, |village| match (&peer.scope, village) {
         (Scope::All, _) => true,

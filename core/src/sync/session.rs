@@ -582,7 +582,10 @@ pub async fn sync<T: Transport>(
             // Outcomes ABDM gave have arrived: discard the numbers they answered (NHA rule).
             let wiped = store.wipe_answered_aadhaar()?;
             if wiped > 0 {
-                tracing::info!(wiped, "sealed Aadhaar numbers discarded after ABDM answered");
+                tracing::info!(
+                    wiped,
+                    "sealed Aadhaar numbers discarded after ABDM answered"
+                );
             }
         }
         s.state.phase = Phase::Done;

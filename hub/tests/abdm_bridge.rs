@@ -1,0 +1,344 @@
+//! The queued demographic-authentication route end to end, over real HTTP on 127.0.0.1: a tablet
+//! (core, real store file) syncs to a hub (in-process server) whose ABDM bridge calls the ABDM
+//! simulator; the outcome flows back to the tablet by sync.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use abha_abdm_sim::{Fault, FaultMode, Resident, Sim, SimConfig, SimHandle};
+use abha_core::abdm::AbdmConfig;
+use abha_core::ids::{EnrollmentId, HouseholdId, MemberId, VillageId, WorkerId};
+use abha_core::model::{
+    ConsentDraft, ConsentMethod, EnrollmentState, GivenBy, HouseholdDraft, HouseholdForm,
+    MemberDraft, NewEnrollment, Route,
+};
+use abha_core::seal::{AadhaarSealer, SealingKey, TokenKey};
+use abha_core::store::Store;
+use abha_hub::bridge::BridgeConfig;
+use common::{RunningHub, Tablet, V1};
+use zeroize::Zeroizing;
+
+const DEMO_PUBLIC: &str = include_str!("../../fixtures/demo-sealing/public.pem");
+
+fn sealer() -> AadhaarSealer {
+    AadhaarSealer::new(
+        SealingKey::parse(DEMO_PUBLIC).unwrap(),
+        TokenKey::from_bytes([0x5a; 32]),
+    )
+}
+
+pub fn abdm_config(sim: &SimHandle) -> AbdmConfig {
+    AbdmConfig {
+        gateway_base: sim.gateway_base(),
+        abha_base: sim.abha_base(),
+        client_id: SimConfig::default().client_id,
+        client_secret: SimConfig::default().client_secret,
+        benefit_name: Some("ABHA_FIELD".into()),
+        rate_limit_per_sec: 0.0,
+        retry_base: Duration::from_millis(20),
+        ..AbdmConfig::default()
+    }
+}
+
+pub fn quick_bridge() -> BridgeConfig {
+    BridgeConfig {
+        concurrency: 4,
+        retry_base: Duration::from_millis(100),
+        retry_max: Duration::from_millis(400),
+        poll_every: Duration::from_millis(50),
+        systemic_pause: Duration::from_millis(300),
+    }
+}
+
+async fn hub_with_abdm(dir: &std::path::Path, sim: &SimHandle) -> RunningHub {
+    let abdm = abdm_config(sim);
+    RunningHub::start_with(dir, false, None, move |c| {
+        c.abdm = Some(abdm);
+        c.bridge = quick_bridge();
+    })
+    .await
+}
+
+/// A household with one member whose Aadhaar is sealed, its consent and a demo-auth request.
+fn capture(tablet: &Store, given: &str, aadhaar: &str, mobile: &str) -> (MemberId, EnrollmentId) {
+    let form = HouseholdForm {
+        household: HouseholdDraft {
+            village_id: Some(VillageId::from_lgd(V1)),
+            address: "Ward 4".into(),
+            ..Default::default()
+        },
+        members: vec![MemberDraft {
+            given_name: given.into(),
+            family_name: Some("Devi".into()),
+            gender: "F".into(),
+            birth_date: "1990-01-31".into(),
+            relation: "head".into(),
+            mobile: Some(mobile.into()),
+            aadhaar: Some(Zeroizing::new(aadhaar.into())),
+            ..Default::default()
+        }],
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let new = form
+        .check(today)
+        .unwrap()
+        .value
+        .seal(Some(&sealer()), None)
+        .unwrap();
+    let member = new.members[0].id;
+    let _: HouseholdId = tablet.create_household(&new).unwrap();
+    (member, request(tablet, member))
+}
+
+fn consent(tablet: &Store, member: MemberId) -> abha_core::ids::ConsentId {
+    let consent = ConsentDraft {
+        member_id: member,
+        version: "1.4".into(),
+        language: "hi".into(),
+        given_by: GivenBy::Beneficiary,
+        guardian_name: None,
+        method: ConsentMethod::Thumbprint,
+        operator_id: WorkerId::new(),
+        text_shown: "consent text v1.4".into(),
+    }
+    .validate()
+    .unwrap();
+    tablet.record_consent(&consent).unwrap()
+}
+
+fn request(tablet: &Store, member: MemberId) -> EnrollmentId {
+    let e = NewEnrollment {
+        id: EnrollmentId::new(),
+        member_id: member,
+        route: Route::DemoAuth,
+        consent_id: consent(tablet, member),
+        attempt_of: None,
+    };
+    tablet.request_enrollment(&e, None).unwrap()
+}
+
+fn state_of(store: &Store, member: MemberId, e: EnrollmentId) -> Option<String> {
+    store
+        .enrollments_of(member)
+        .unwrap()
+        .into_iter()
+        .find(|x| x.id == e)
+        .and_then(|x| x.state)
+}
+
+/// Waits until the hub's copy of the request reaches `want`.
+async fn wait_for(store: &Store, member: MemberId, e: EnrollmentId, want: EnrollmentState) {
+    for _ in 0..400 {
+        if state_of(store, member, e).as_deref() == Some(want.code()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "request stuck at {:?}, wanted {}",
+        state_of(store, member, e),
+        want.code()
+    );
+}
+
+fn resident(aadhaar: &str, name: &str) -> Resident {
+    Resident::new(aadhaar, name, "F", "1990-01-31", Some("9876500001"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_demo_auth_creates_an_abha_and_the_outcome_reaches_the_tablet() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let number = abha_core::demo::aadhaar(11);
+    sim.add_residents(&[resident(&number, "Asha Devi")])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub_with_abdm(dir.path(), &sim).await;
+    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (member, e) = capture(&tablet.store, "Asha", &number, "9876500001");
+    assert!(tablet.store.sealed_aadhaar(member).unwrap().is_some());
+
+    tablet.sync().await;
+    wait_for(&hub.store, member, e, EnrollmentState::Created).await;
+    assert!(
+        hub.store.sealed_aadhaar(member).unwrap().is_none(),
+        "the hub discards the sealed number once ABDM answered"
+    );
+    // The tablet still holds its copy until the outcome arrives.
+    assert!(tablet.store.sealed_aadhaar(member).unwrap().is_some());
+
+    tablet.sync().await;
+    let on_tablet = tablet.store.enrollments_of(member).unwrap();
+    assert_eq!(on_tablet[0].state.as_deref(), Some("created"));
+    let abha = on_tablet[0].abha_number.clone().unwrap();
+    assert_eq!(
+        tablet.store.member(member).unwrap().abha_number.as_deref(),
+        Some(abha.as_str())
+    );
+    assert!(tablet.store.sealed_aadhaar(member).unwrap().is_none());
+    let st = sim.state();
+    assert_eq!(st.creations, 1);
+    assert_eq!(st.abhas.len(), 1);
+    assert_eq!(st.abhas[0].abha_number, abha);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_demographic_mismatch_needs_correction_then_the_resubmission_creates() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let number = abha_core::demo::aadhaar(12);
+    sim.add_residents(&[resident(&number, "Asha Devi")])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub_with_abdm(dir.path(), &sim).await;
+    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    // The worker typed the name wrong.
+    let (member, first) = capture(&tablet.store, "Aasha", &number, "9876500001");
+    tablet.sync().await;
+    wait_for(&hub.store, member, first, EnrollmentState::NeedsCorrection).await;
+    tablet.sync().await;
+    let seen = tablet.store.enrollments_of(member).unwrap();
+    assert_eq!(seen[0].state.as_deref(), Some("needs_correction"));
+    assert_eq!(
+        seen[0].reason_code.as_deref(),
+        Some("abdm.demographic_mismatch")
+    );
+    assert!(
+        tablet.store.sealed_aadhaar(member).unwrap().is_none(),
+        "discarded once ABDM answered, even without success"
+    );
+
+    // The worker corrects the name and reads the Aadhaar number off the card again.
+    let resealed = sealer().seal(&Zeroizing::new(number.clone())).unwrap();
+    let new = NewEnrollment {
+        id: EnrollmentId::new(),
+        member_id: member,
+        route: Route::DemoAuth,
+        consent_id: consent(&tablet.store, member),
+        attempt_of: Some(first),
+    };
+    let second = new.id;
+    tablet
+        .store
+        .resubmit_enrollment(
+            first,
+            &new,
+            vec![("given_name", abha_core::oplog::Value::Text("Asha".into()))],
+            Some(&resealed),
+            None,
+        )
+        .unwrap();
+    tablet.sync().await;
+    wait_for(&hub.store, member, second, EnrollmentState::Created).await;
+    tablet.sync().await;
+    let seen = tablet.store.enrollments_of(member).unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[0].state.as_deref(),
+        Some("needs_correction"),
+        "old outcome kept"
+    );
+    assert_eq!(seen[1].attempt_of, Some(first));
+    assert_eq!(seen[1].state.as_deref(), Some("created"));
+    assert_eq!(sim.state().creations, 1);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_outage_retries_later_then_exactly_one_abha_is_created() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let number = abha_core::demo::aadhaar(13);
+    sim.add_residents(&[resident(&number, "Asha Devi")])
+        .unwrap();
+    sim.set_fault(Fault::new(FaultMode::Unavailable));
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub_with_abdm(dir.path(), &sim).await;
+    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (member, e) = capture(&tablet.store, "Asha", &number, "9876500001");
+    tablet.sync().await;
+    wait_for(&hub.store, member, e, EnrollmentState::RetryLater).await;
+    tablet.sync().await;
+    let seen = tablet.store.enrollments_of(member).unwrap();
+    assert_eq!(seen[0].state.as_deref(), Some("retry_later"));
+    assert_eq!(seen[0].reason_code.as_deref(), Some("abdm.unavailable"));
+    assert!(
+        tablet.store.sealed_aadhaar(member).unwrap().is_some(),
+        "not answered yet"
+    );
+    assert!(hub.store.sealed_aadhaar(member).unwrap().is_some());
+
+    sim.set_fault(Fault::none());
+    wait_for(&hub.store, member, e, EnrollmentState::Created).await;
+    let st = sim.state();
+    assert_eq!(st.creations, 1, "exactly one ABHA");
+    assert_eq!(st.abhas[0].created_times, 1);
+    tablet.sync().await;
+    assert_eq!(
+        tablet.store.enrollments_of(member).unwrap()[0]
+            .state
+            .as_deref(),
+        Some("created")
+    );
+    assert!(tablet.store.sealed_aadhaar(member).unwrap().is_none());
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_session_token_expiry_in_the_middle_of_a_queue() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let numbers: Vec<String> = (20..26).map(abha_core::demo::aadhaar).collect();
+    let residents: Vec<Resident> = numbers
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            Resident::new(
+                n,
+                "Asha Devi",
+                "F",
+                "1990-01-31",
+                Some(&format!("98765000{i:02}")),
+            )
+        })
+        .collect();
+    sim.add_residents(&residents).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub_with_abdm(dir.path(), &sim).await;
+    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let mut queued = Vec::new();
+    for (i, n) in numbers.iter().enumerate().take(3) {
+        queued.push(capture(
+            &tablet.store,
+            "Asha",
+            n,
+            &format!("98765000{i:02}"),
+        ));
+    }
+    tablet.sync().await;
+    for (m, e) in &queued {
+        wait_for(&hub.store, *m, *e, EnrollmentState::Created).await;
+    }
+    assert_eq!(
+        sim.state().sessions_issued,
+        1,
+        "one session for the whole batch"
+    );
+    // ABDM revokes every token early; the next jobs must renew once and carry on.
+    sim.expire_tokens();
+    for (i, n) in numbers.iter().enumerate().skip(3) {
+        queued.push(capture(
+            &tablet.store,
+            "Asha",
+            n,
+            &format!("98765000{i:02}"),
+        ));
+    }
+    tablet.sync().await;
+    for (m, e) in &queued {
+        wait_for(&hub.store, *m, *e, EnrollmentState::Created).await;
+    }
+    let st = sim.state();
+    assert_eq!(st.creations, 6);
+    assert_eq!(st.sessions_issued, 2, "renewed once, not once per job in flight");
+    hub.stop().await;
+}
