@@ -166,9 +166,9 @@ pub fn demographics(store: &Store, member: MemberId) -> Result<Option<Demographi
             |r| {
                 let parts: Vec<Option<String>> = vec![r.get(0)?, r.get(1)?, r.get(2)?];
                 let latin: Option<String> = r.get(3)?;
-                let name = latin.filter(|l| !l.trim().is_empty()).unwrap_or_else(|| {
-                    parts.into_iter().flatten().collect::<Vec<_>>().join(" ")
-                });
+                let name = latin
+                    .filter(|l| !l.trim().is_empty())
+                    .unwrap_or_else(|| parts.into_iter().flatten().collect::<Vec<_>>().join(" "));
                 let (gender, birth): (Option<String>, Option<String>) = (r.get(4)?, r.get(5)?);
                 let (state, district): (Option<i64>, Option<i64>) = (r.get(7)?, r.get(8)?);
                 Ok(match (gender, birth, state, district) {

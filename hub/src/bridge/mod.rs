@@ -206,7 +206,10 @@ impl Bridge {
 
     async fn idle_wait(&self) -> Duration {
         let store = self.store.clone();
-        let next = blocking(move || jobs::next_due(&store)).await.ok().flatten();
+        let next = blocking(move || jobs::next_due(&store))
+            .await
+            .ok()
+            .flatten();
         let now = self.store.clock().now_ms() as i64;
         let until_due = next.map(|t| Duration::from_millis((t - now).max(0) as u64));
         let mut wait = until_due.map_or(self.config.poll_every, |d| d.min(self.config.poll_every));
@@ -263,7 +266,10 @@ impl Bridge {
         let store = self.store.clone();
         let member = job.member;
         let (sealed, demo) = blocking(move || {
-            Ok((store.sealed_aadhaar(member)?, jobs::demographics(&store, member)?))
+            Ok((
+                store.sealed_aadhaar(member)?,
+                jobs::demographics(&store, member)?,
+            ))
         })
         .await?;
         let store = self.store.clone();
@@ -327,7 +333,14 @@ impl Bridge {
             } => {
                 tracing::info!(enrollment = %job.enrollment, state = state.code(), "ABDM answered");
                 blocking(move || {
-                    outcome::record_final(&store, &job, Some(at), state, reason.as_deref(), abha.as_ref())
+                    outcome::record_final(
+                        &store,
+                        &job,
+                        Some(at),
+                        state,
+                        reason.as_deref(),
+                        abha.as_ref(),
+                    )
                 })
                 .await?;
                 self.count(|s| s.finished += 1);
@@ -347,8 +360,10 @@ impl Bridge {
                 };
                 tracing::info!(enrollment = %job.enrollment, reason, wait_s = wait.as_secs(), "ABDM call will be retried");
                 let counted = pause_all.is_none();
-                blocking(move || outcome::record_retry(&store, &job, &reason, ambiguous, wait, counted))
-                    .await?;
+                blocking(move || {
+                    outcome::record_retry(&store, &job, &reason, ambiguous, wait, counted)
+                })
+                .await?;
                 self.count(|s| s.retries += 1);
             }
         }

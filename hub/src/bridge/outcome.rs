@@ -88,7 +88,9 @@ pub fn judge(
         Err(e @ (AbdmError::Credentials { .. } | AbdmError::CredentialsPaused)) => {
             retry(e, Some(credential_pause))
         }
-        Err(e @ (AbdmError::Config(_) | AbdmError::Encryption(_))) => retry(e, Some(systemic_pause)),
+        Err(e @ (AbdmError::Config(_) | AbdmError::Encryption(_))) => {
+            retry(e, Some(systemic_pause))
+        }
         Err(e @ AbdmError::BadReply { .. }) => Verdict::Retry {
             reason: e.reason_code(),
             ambiguous: true,
@@ -143,7 +145,12 @@ pub fn record_final(
                 "UPDATE abdm_jobs SET status = 'done', outcome = ?2, last_code = ?3,
                         attempts = attempts + 1, updated_at = ?4 WHERE enrollment_id = ?1",
             )?
-            .execute(params![job.enrollment.as_bytes(), state.code(), reason, now])?;
+            .execute(params![
+                job.enrollment.as_bytes(),
+                state.code(),
+                reason,
+                now
+            ])?;
         Ok(())
     })
 }
@@ -237,11 +244,29 @@ mod tests {
     #[test]
     fn test_existing_abha_is_linked_unless_an_earlier_try_may_have_made_it() {
         let v = judge(&Ok(enrolled(false)), &job(false), P, S);
-        assert!(matches!(v, Verdict::Final { state: EnrollmentState::Linked, .. }));
+        assert!(matches!(
+            v,
+            Verdict::Final {
+                state: EnrollmentState::Linked,
+                ..
+            }
+        ));
         let v = judge(&Ok(enrolled(false)), &job(true), P, S);
-        assert!(matches!(v, Verdict::Final { state: EnrollmentState::Created, .. }));
+        assert!(matches!(
+            v,
+            Verdict::Final {
+                state: EnrollmentState::Created,
+                ..
+            }
+        ));
         let v = judge(&Ok(enrolled(true)), &job(false), P, S);
-        assert!(matches!(v, Verdict::Final { state: EnrollmentState::Created, .. }));
+        assert!(matches!(
+            v,
+            Verdict::Final {
+                state: EnrollmentState::Created,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -254,8 +279,19 @@ mod tests {
                 fields: vec![],
             })
         };
-        let v = judge(&refused(RefusalKind::DemographicMismatch), &job(false), P, S);
-        assert!(matches!(v, Verdict::Final { state: EnrollmentState::NeedsCorrection, .. }));
+        let v = judge(
+            &refused(RefusalKind::DemographicMismatch),
+            &job(false),
+            P,
+            S,
+        );
+        assert!(matches!(
+            v,
+            Verdict::Final {
+                state: EnrollmentState::NeedsCorrection,
+                ..
+            }
+        ));
         let v = judge(&refused(RefusalKind::MobileLimit), &job(false), P, S);
         assert_eq!(
             v,
@@ -266,16 +302,41 @@ mod tests {
             }
         );
         let v = judge(&refused(RefusalKind::ClockRejected), &job(false), P, S);
-        assert!(matches!(v, Verdict::Retry { pause_all: Some(_), .. }));
+        assert!(matches!(
+            v,
+            Verdict::Retry {
+                pause_all: Some(_),
+                ..
+            }
+        ));
     }
 
     #[test]
     fn test_transient_and_credential_failures_retry() {
         let v = judge(&Err(AbdmError::Timeout), &job(false), P, S);
-        assert!(matches!(v, Verdict::Retry { ambiguous: true, pause_all: None, .. }));
+        assert!(matches!(
+            v,
+            Verdict::Retry {
+                ambiguous: true,
+                pause_all: None,
+                ..
+            }
+        ));
         let v = judge(&Err(AbdmError::RateLimited), &job(false), P, S);
-        assert!(matches!(v, Verdict::Retry { ambiguous: false, pause_all: None, .. }));
-        let v = judge(&Err(AbdmError::Credentials { code: "x".into() }), &job(false), P, S);
+        assert!(matches!(
+            v,
+            Verdict::Retry {
+                ambiguous: false,
+                pause_all: None,
+                ..
+            }
+        ));
+        let v = judge(
+            &Err(AbdmError::Credentials { code: "x".into() }),
+            &job(false),
+            P,
+            S,
+        );
         assert_eq!(
             v,
             Verdict::Retry {
