@@ -8,6 +8,7 @@
 //! [`run`] is the whole server: `run(listener, config, shutdown)`.
 
 pub mod bridge;
+pub mod camp;
 pub mod config;
 pub mod demo;
 pub mod keys;

@@ -58,6 +58,8 @@ pub struct AppState {
     pub bridge_wake: Arc<tokio::sync::Notify>,
     /// The ABDM bridge, when ABDM is configured.
     pub bridge: Option<Arc<crate::bridge::Bridge>>,
+    /// Aadhaar OTP sessions in progress at the camp.
+    pub otp_sessions: crate::camp::Sessions,
     limiter: Mutex<HashMap<String, Bucket>>,
 }
 
@@ -80,6 +82,7 @@ impl AppState {
             pin_hex,
             bridge_wake: Arc::new(tokio::sync::Notify::new()),
             bridge: None,
+            otp_sessions: crate::camp::Sessions::default(),
             limiter: Mutex::new(HashMap::new()),
         }
     }
@@ -100,7 +103,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
             code: code.to_owned(),
@@ -114,14 +117,14 @@ impl ApiError {
             "missing, unknown or revoked token",
         )
     }
-    fn forbidden() -> Self {
+    pub(crate) fn forbidden() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
             codes::FORBIDDEN,
             "this role may not do this",
         )
     }
-    fn internal(what: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(what: impl std::fmt::Display) -> Self {
         tracing::error!(error = %what, "hub failure");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -193,7 +196,7 @@ impl From<BytesRejection> for ApiError {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -229,7 +232,7 @@ impl AppState {
     }
 
     /// Authenticates the bearer token of a request.
-    async fn auth(self: &Arc<Self>, headers: &HeaderMap) -> Result<Device, ApiError> {
+    pub(crate) async fn auth(self: &Arc<Self>, headers: &HeaderMap) -> Result<Device, ApiError> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -353,7 +356,7 @@ async fn sealed(
     .await
 }
 
-fn json_body<T: for<'de> Deserialize<'de>>(
+pub(crate) fn json_body<T: for<'de> Deserialize<'de>>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
     let bytes = body?;
@@ -562,6 +565,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/devices", get(list_devices))
         .route("/v1/admin/devices/{id}/revoke", post(revoke))
         .route("/v1/admin/upstream/sync", post(upstream_sync))
+        .merge(crate::camp::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_allowed)
         .layer(DefaultBodyLimit::max(limit))

@@ -292,6 +292,11 @@ impl SimHandle {
         self.world.otp_for(txn)
     }
 
+    /// The most recently sent OTP still awaiting verification, in any transaction.
+    pub fn latest_otp(&self) -> Option<String> {
+        self.world.latest_otp()
+    }
+
     /// Counters and ABHA numbers, as `GET /_sim/state`.
     pub fn state(&self) -> SimState {
         self.world.state()

@@ -323,6 +323,17 @@ impl World {
         self.lock().txns.get(txn).and_then(|t| t.last_otp.clone())
     }
 
+    /// The most recently sent OTP still awaiting verification, in any transaction (tests that
+    /// see only the hub's session, not ABDM's transaction id).
+    pub(crate) fn latest_otp(&self) -> Option<String> {
+        self.lock()
+            .txns
+            .values()
+            .filter_map(|t| t.otp.as_ref())
+            .max_by_key(|o| o.sent)
+            .map(|o| o.value.clone())
+    }
+
     /// A snapshot of the counters and ABHA numbers.
     pub(crate) fn state(&self) -> SimState {
         let w = self.lock();

@@ -385,6 +385,43 @@ impl Store {
         })
     }
 
+    /// Records what ABDM answered for a request this device relayed itself (Aadhaar OTP at a
+    /// camp): the state (joined into the lattice, so it never moves back), its reason code, and
+    /// the ABHA number and address on the request and the member.
+    pub fn record_enrollment_outcome(
+        &self,
+        enrollment: EnrollmentId,
+        member: MemberId,
+        state: EnrollmentState,
+        reason: Option<&str>,
+        abha_number: Option<&str>,
+        abha_address: Option<&str>,
+    ) -> Result<()> {
+        self.write("enrollment.outcome", |c| {
+            let e = *enrollment.as_uuid();
+            c.describe(e);
+            let mut fields = vec![("state", txt(state.code()))];
+            if let Some(r) = reason {
+                fields.push(("reason_code", txt(r)));
+            }
+            let mut on_member = Vec::new();
+            if let Some(n) = abha_number {
+                fields.push(("abha_number", txt(n)));
+                on_member.push(("abha_number", txt(n)));
+            }
+            if let Some(a) = abha_address {
+                fields.push(("abha_address", txt(a)));
+                on_member.push(("abha_address", txt(a)));
+            }
+            c.set_all(EntityKind::Enrollment, e, fields)?;
+            if !on_member.is_empty() {
+                live_member(c, member)?;
+                c.set_all(EntityKind::Member, *member.as_uuid(), on_member)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Queues a request to create or link an ABHA.
     pub fn request_enrollment(
         &self,

@@ -261,6 +261,18 @@ impl Store {
         self.local_write(|tx| Ok(tx.execute(&sql, [])?))
     }
 
+    /// Discards a member's sealed Aadhaar now (ABDM answered an OTP session for it).
+    pub fn discard_aadhaar(&self, member: MemberId) -> Result<bool> {
+        self.local_write(|tx| {
+            Ok(tx.execute(
+                "UPDATE members SET aadhaar_ciphertext = NULL, aadhaar_key_id = NULL,
+                        aadhaar_spent_sealed_at = aadhaar_sealed_at
+                  WHERE id = ?1 AND aadhaar_ciphertext IS NOT NULL",
+                [member.as_bytes()],
+            )? == 1)
+        })
+    }
+
     /// One write transaction on device-local columns (never merged fields: those change only
     /// through ops).
     fn local_write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {

@@ -7,6 +7,7 @@
 //! [`crate::store::Store::sets_for_peer`]); this module holds the session logic on top.
 //! The protocol is written down in `docs/sync-protocol.md`.
 
+pub mod camp;
 pub mod client;
 pub mod local;
 pub mod protocol;

@@ -162,6 +162,11 @@ impl Bridge {
         self.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Opens a sealed number (the camp OTP route hands its own in).
+    pub fn open_sealed(&self, ciphertext: &[u8]) -> Option<Zeroizing<String>> {
+        self.opener.open(ciphertext)
+    }
+
     /// The ABDM client.
     pub fn client(&self) -> &AbdmClient {
         &self.client
