@@ -342,3 +342,63 @@ async fn test_session_token_expiry_in_the_middle_of_a_queue() {
     assert_eq!(st.sessions_issued, 2, "renewed once, not once per job in flight");
     hub.stop().await;
 }
+
+/// A member whose ABHA was scanned from a card (or typed), and a request to link it.
+fn capture_link(tablet: &Store, abha: &str) -> (MemberId, EnrollmentId) {
+    let form = HouseholdForm {
+        household: HouseholdDraft {
+            village_id: Some(VillageId::from_lgd(V1)),
+            address: "Ward 5".into(),
+            ..Default::default()
+        },
+        members: vec![MemberDraft {
+            given_name: "Rukhsana".into(),
+            gender: "F".into(),
+            birth_date: "1985".into(),
+            relation: "head".into(),
+            abha_number: Some(abha.into()),
+            ..Default::default()
+        }],
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let new = form.check(today).unwrap().value.seal(None, None).unwrap();
+    let member = new.members[0].id;
+    tablet.create_household(&new).unwrap();
+    let e = NewEnrollment {
+        id: EnrollmentId::new(),
+        member_id: member,
+        route: Route::LinkExisting,
+        consent_id: consent(tablet, member),
+        attempt_of: None,
+    };
+    (member, tablet.request_enrollment(&e, None).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_linking_a_scanned_abha_is_verified_at_the_hub() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let number = abha_core::demo::aadhaar(31);
+    sim.add_residents(&[resident(&number, "Asha Devi")]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub_with_abdm(dir.path(), &sim).await;
+    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    // An ABHA that exists at ABDM (made by demo auth for someone).
+    let (m0, e0) = capture(&tablet.store, "Asha", &number, "9876500001");
+    tablet.sync().await;
+    wait_for(&hub.store, m0, e0, EnrollmentState::Created).await;
+    let existing = hub.store.enrollments_of(m0).unwrap()[0].abha_number.clone().unwrap();
+
+    let (known, e1) = capture_link(&tablet.store, &existing);
+    let (unknown, e2) = capture_link(&tablet.store, &abha_core::demo::abha_number(7));
+    tablet.sync().await;
+    wait_for(&hub.store, known, e1, EnrollmentState::Linked).await;
+    wait_for(&hub.store, unknown, e2, EnrollmentState::NeedsCorrection).await;
+    tablet.sync().await;
+    let seen = tablet.store.enrollments_of(known).unwrap();
+    assert_eq!(seen[0].state.as_deref(), Some("linked"));
+    assert_eq!(seen[0].abha_number.as_deref(), Some(existing.as_str()));
+    let seen = tablet.store.enrollments_of(unknown).unwrap();
+    assert_eq!(seen[0].reason_code.as_deref(), Some("abdm.not_found"));
+    assert_eq!(sim.state().creations, 1, "linking creates nothing");
+    hub.stop().await;
+}

@@ -18,6 +18,8 @@ pub struct Job {
     pub attempts: u32,
     /// An earlier call may have reached ABDM.
     pub ambiguous: bool,
+    /// `true` for linking an existing ABHA (no Aadhaar involved).
+    pub link: bool,
 }
 
 /// What demographic authentication needs of a member, as captured.
@@ -49,19 +51,31 @@ impl std::fmt::Debug for Demographics {
 
 const OPEN_STATES: &str = "('captured', 'queued', 'received', 'submitting', 'retry_later')";
 
-/// Adds a job for every open demographic-auth request not yet known. Returns how many.
-pub fn discover(store: &Store, now: i64) -> Result<usize> {
+/// Adds a job for every open demographic-auth or link request not yet known. Link requests need
+/// no sealed number, so they are ready at once: those are returned.
+pub fn discover(store: &Store, now: i64) -> Result<Vec<EnrollmentId>> {
     store.extension_write(|tx| {
-        Ok(tx.execute(
-            &format!(
-                "INSERT OR IGNORE INTO abdm_jobs
-                   (enrollment_id, member_id, route, status, created_at, updated_at)
-                 SELECT e.id, e.member_id, 'demo_auth', 'waiting', ?1, ?1 FROM enrollments e
-                  WHERE e.route = 'demo_auth' AND e.deleted = 0 AND e.member_id IS NOT NULL
-                    AND e.state IN {OPEN_STATES}"
-            ),
-            [now],
-        )?)
+        let mut st = tx.prepare_cached(&format!(
+            "INSERT OR IGNORE INTO abdm_jobs
+               (enrollment_id, member_id, route, status, created_at, updated_at)
+             SELECT e.id, e.member_id, e.route,
+                    CASE e.route WHEN 'link_existing' THEN 'ready' ELSE 'waiting' END, ?1, ?1
+               FROM enrollments e
+              WHERE e.route IN ('demo_auth', 'link_existing') AND e.deleted = 0
+                AND e.member_id IS NOT NULL AND e.state IN {OPEN_STATES}
+             RETURNING enrollment_id, status"
+        ))?;
+        let rows = st.query_map([now], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))?;
+        let mut ready = Vec::new();
+        for row in rows {
+            let (id, status) = row?;
+            if status == "ready"
+                && let Ok(id) = EnrollmentId::from_slice(&id)
+            {
+                ready.push(id);
+            }
+        }
+        Ok(ready)
     })
 }
 
@@ -100,7 +114,7 @@ pub fn take_due(store: &Store, now: i64, limit: u32) -> Result<Vec<Job>> {
             "UPDATE abdm_jobs SET status = 'submitting', updated_at = ?1
               WHERE enrollment_id IN (SELECT enrollment_id FROM abdm_jobs
                     WHERE status = 'ready' AND next_at <= ?1 ORDER BY next_at, created_at LIMIT ?2)
-              RETURNING enrollment_id, member_id, attempts, ambiguous",
+              RETURNING enrollment_id, member_id, attempts, ambiguous, route",
         )?;
         let rows = st.query_map(params![now, limit], |r| {
             Ok((
@@ -108,11 +122,12 @@ pub fn take_due(store: &Store, now: i64, limit: u32) -> Result<Vec<Job>> {
                 r.get::<_, Vec<u8>>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (e, m, attempts, ambiguous) = row?;
+            let (e, m, attempts, ambiguous, route) = row?;
             let (Ok(enrollment), Ok(member)) =
                 (EnrollmentId::from_slice(&e), MemberId::from_slice(&m))
             else {
@@ -123,6 +138,7 @@ pub fn take_due(store: &Store, now: i64, limit: u32) -> Result<Vec<Job>> {
                 member,
                 attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                 ambiguous: ambiguous != 0,
+                link: route == "link_existing",
             });
         }
         Ok(out)
@@ -193,6 +209,25 @@ pub fn demographics(store: &Store, member: MemberId) -> Result<Option<Demographi
         .optional()
         .map(Option::flatten)
         .map_err(StoreError::from)
+    })
+}
+
+/// The ABHA a link request names: the member's address, or its number's default address.
+pub fn link_target(store: &Store, member: MemberId) -> Result<Option<(Option<String>, String)>> {
+    store.read(|c| {
+        let row: Option<(Option<String>, Option<String>)> = c
+            .query_row(
+                "SELECT abha_number, abha_address FROM members WHERE id = ?1",
+                [member.as_bytes()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.and_then(|(number, address)| {
+            let target = address
+                .filter(|a| !a.trim().is_empty())
+                .or_else(|| number.as_ref().map(|n| n.chars().filter(char::is_ascii_digit).collect()))?;
+            Some((number, target))
+        }))
     })
 }
 

@@ -229,8 +229,8 @@ impl Bridge {
         let store = self.store.clone();
         let now = store.clock().now_ms() as i64;
         let ready = blocking(move || {
-            jobs::discover(&store, now)?;
-            let ready = jobs::refresh(&store, now)?;
+            let mut ready = jobs::discover(&store, now)?;
+            ready.extend(jobs::refresh(&store, now)?);
             outcome::record_received(&store, &ready)?;
             Ok(ready)
         })
@@ -268,6 +268,9 @@ impl Bridge {
 
     /// Runs one job to its next state.
     async fn process(&self, job: Job) -> Result<(), BridgeError> {
+        if job.link {
+            return self.process_link(job).await;
+        }
         let store = self.store.clone();
         let member = job.member;
         let (sealed, demo) = blocking(move || {
@@ -329,7 +332,36 @@ impl Bridge {
             self.client.config().credential_pause,
             self.config.systemic_pause,
         );
-        let at = sealed.sealed_at;
+        self.settle(job, Some(sealed.sealed_at), verdict).await
+    }
+
+    /// Verifies an ABHA a worker scanned or typed: found and active → linked; unknown → back to
+    /// the worker for correction; deactivated → rejected.
+    async fn process_link(&self, job: Job) -> Result<(), BridgeError> {
+        let store = self.store.clone();
+        let member = job.member;
+        let target = blocking(move || jobs::link_target(&store, member)).await?;
+        let Some((number, target)) = target else {
+            let store = self.store.clone();
+            let state = abha_core::model::EnrollmentState::NeedsCorrection;
+            blocking(move || outcome::record_final(&store, &job, None, state, Some("link.no_abha"), None))
+                .await?;
+            return Ok(());
+        };
+        let result = self.client.find_address(&target).await;
+        self.count(|s| s.calls += 1);
+        let verdict = outcome::judge_link(
+            result,
+            number,
+            &job,
+            self.client.config().credential_pause,
+            self.config.systemic_pause,
+        );
+        self.settle(job, None, verdict).await
+    }
+
+    async fn settle(&self, job: Job, at: Option<i64>, verdict: Verdict) -> Result<(), BridgeError> {
+        let store = self.store.clone();
         match verdict {
             Verdict::Final {
                 state,
@@ -341,7 +373,7 @@ impl Bridge {
                     outcome::record_final(
                         &store,
                         &job,
-                        Some(at),
+                        at,
                         state,
                         reason.as_deref(),
                         abha.as_ref(),

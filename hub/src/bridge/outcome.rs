@@ -100,6 +100,53 @@ pub fn judge(
     }
 }
 
+/// Reads a link verification. `number` is the ABHA number the worker recorded, if any.
+pub fn judge_link(
+    result: std::result::Result<Option<abha_core::abdm::FoundAbha>, AbdmError>,
+    number: Option<String>,
+    job: &Job,
+    credential_pause: Duration,
+    systemic_pause: Duration,
+) -> Verdict {
+    match result {
+        Ok(Some(found)) => {
+            let active = found
+                .status
+                .as_deref()
+                .is_none_or(|s| s.eq_ignore_ascii_case("active"));
+            if !active {
+                return Verdict::Final {
+                    state: EnrollmentState::Rejected,
+                    reason: Some(RefusalKind::Deactivated.code().into()),
+                    abha: None,
+                };
+            }
+            match found.abha_number.or(number) {
+                Some(n) => Verdict::Final {
+                    state: EnrollmentState::Linked,
+                    reason: None,
+                    abha: Some((n, found.abha_address)),
+                },
+                // An address without a number (ABHA address only): nothing to link as a number.
+                None => Verdict::Final {
+                    state: EnrollmentState::Rejected,
+                    reason: Some("link.address_only".into()),
+                    abha: None,
+                },
+            }
+        }
+        Ok(None) => Verdict::Final {
+            state: EnrollmentState::NeedsCorrection,
+            reason: Some(RefusalKind::NotFound.code().into()),
+            abha: None,
+        },
+        Err(e) => {
+            let fake_ok: std::result::Result<Enrolled, AbdmError> = Err(e);
+            judge(&fake_ok, job, credential_pause, systemic_pause)
+        }
+    }
+}
+
 fn txt(s: &str) -> Value {
     Value::Text(s.to_string())
 }
@@ -224,6 +271,7 @@ mod tests {
             member: MemberId::new(),
             attempts: 1,
             ambiguous,
+            link: false,
         }
     }
 
