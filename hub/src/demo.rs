@@ -46,6 +46,40 @@ pub fn summarize(store: &Store) -> Result<DemoSummary, HubError> {
     })
 }
 
+fn request_demo_auth(
+    tablet: &Store,
+    new: &abha_core::model::NewHouseholdWithMembers,
+) -> Result<(), HubError> {
+    use abha_core::model::{ConsentDraft, ConsentMethod, GivenBy, NewEnrollment, Route};
+    let operator = abha_core::ids::WorkerId::new();
+    for m in new.members.iter().filter(|m| m.aadhaar.is_some()) {
+        let consent = ConsentDraft {
+            member_id: m.id,
+            version: "1.4".into(),
+            language: "ur".into(),
+            given_by: GivenBy::Beneficiary,
+            guardian_name: None,
+            method: ConsentMethod::Thumbprint,
+            operator_id: operator,
+            text_shown: "Demo consent text (not the NHA text)".into(),
+        }
+        .validate()
+        .map_err(|e| HubError::Demo(e.to_string()))?;
+        let consent_id = tablet.record_consent(&consent)?;
+        tablet.request_enrollment(
+            &NewEnrollment {
+                id: abha_core::ids::EnrollmentId::new(),
+                member_id: m.id,
+                route: Route::DemoAuth,
+                consent_id,
+                attempt_of: None,
+            },
+            None,
+        )?;
+    }
+    Ok(())
+}
+
 /// Seeds the demo camp with about `households` households (idempotent).
 pub async fn seed(
     store: &Store,
@@ -120,6 +154,11 @@ pub async fn seed(
                 .seal(Some(&sealer), None)
                 .map_err(|e| HubError::Demo(e.to_string()))?;
             tablet.create_household(&new)?;
+            // Every other household asks for ABHAs by demographic authentication for the members
+            // whose Aadhaar was captured: the bridge works on them once the tablet syncs.
+            if n % 2 == 0 {
+                request_demo_auth(&tablet, &new)?;
+            }
             // The last tablet keeps its last few households unsynced.
             if t + 1 == tablets && n + 5 == count {
                 sync(

@@ -120,6 +120,10 @@ struct ServeArgs {
     /// Seconds between upstream syncs (if DATA/upstream.json exists).
     #[arg(long, default_value_t = 300)]
     upstream_every: u64,
+    /// ABDM connection (JSON, see docs/abdm.md); default DATA/abdm.json if present. With --demo
+    /// and none given, a loopback ABDM simulator is started in this process.
+    #[arg(long)]
+    abdm: Option<PathBuf>,
 }
 
 fn out(text: &str) {
@@ -151,6 +155,43 @@ fn load_upstream(data: &std::path::Path) -> Result<Option<UpstreamConfig>, HubEr
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+fn load_abdm(
+    data: &std::path::Path,
+    path: Option<&std::path::Path>,
+) -> Result<Option<abha_core::abdm::AbdmConfig>, HubError> {
+    let default = data.join("abdm.json");
+    let path = path.unwrap_or(&default);
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| HubError::Config(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && path == default => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The demo's ABDM: the simulator on loopback, accepting any well-formed Aadhaar number as a
+/// resident with the details sent, with sandbox-like latency.
+async fn demo_abdm() -> Result<(abha_abdm_sim::SimHandle, abha_core::abdm::AbdmConfig), HubError> {
+    let sim_config = abha_abdm_sim::SimConfig {
+        accept_unknown: true,
+        latency_ms: 250,
+        ..abha_abdm_sim::SimConfig::default()
+    };
+    let sim = abha_abdm_sim::Sim::start(sim_config.clone())
+        .await
+        .map_err(|e| HubError::Config(format!("ABDM simulator: {e}")))?;
+    let config = abha_core::abdm::AbdmConfig {
+        gateway_base: sim.gateway_base(),
+        abha_base: sim.abha_base(),
+        client_id: sim_config.client_id,
+        client_secret: sim_config.client_secret,
+        benefit_name: sim_config.benefit_names.first().cloned(),
+        ..abha_core::abdm::AbdmConfig::default()
+    };
+    Ok((sim, config))
 }
 
 fn print_qr(payload: &str, svg: Option<&std::path::Path>) -> Result<(), HubError> {
@@ -203,9 +244,18 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), HubError> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{bound}"));
+    let mut abdm = load_abdm(&cli.data, args.abdm.as_deref())?;
+    let mut _sim = None;
+    if abdm.is_none() && args.demo {
+        let (sim, config) = demo_abdm().await?;
+        out(&format!("ABDM simulator (demo only) at {}", sim.base_url()));
+        _sim = Some(sim);
+        abdm = Some(config);
+    }
     let config = HubConfig {
         data_dir: cli.data.clone(),
         tls,
+        abdm,
         upstream: load_upstream(&cli.data)?,
         upstream_every: Duration::from_secs(args.upstream_every.max(10)),
         demo_keys: cli.demo_keys || args.demo,
