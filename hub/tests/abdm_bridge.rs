@@ -49,6 +49,7 @@ pub fn quick_bridge() -> BridgeConfig {
         retry_max: Duration::from_millis(400),
         poll_every: Duration::from_millis(50),
         systemic_pause: Duration::from_millis(300),
+        lgd_every: Duration::from_secs(3600),
     }
 }
 
@@ -400,5 +401,51 @@ async fn test_linking_a_scanned_abha_is_verified_at_the_hub() {
     let seen = tablet.store.enrollments_of(unknown).unwrap();
     assert_eq!(seen[0].reason_code.as_deref(), Some("abdm.not_found"));
     assert_eq!(sim.state().creations, 1, "linking creates nothing");
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_lgd_masters_fetched_by_the_hub_reach_the_tablet() {
+    use abha_core::model::RegionLevel;
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub_with_abdm(dir.path(), &sim).await;
+    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    // Before any sync the bundled snapshot serves the forms.
+    let states = tablet.store.regions(RegionLevel::State, 0).unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(tablet.store.regions(RegionLevel::District, 1).unwrap().len(), 20);
+
+    for _ in 0..200 {
+        if !hub.store.regions(RegionLevel::Subdistrict, 1).unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tablet.sync().await;
+    let names = |level, parent| -> Vec<String> {
+        tablet
+            .store
+            .regions(level, parent)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    };
+    let states = names(RegionLevel::State, 0);
+    assert!(states.contains(&"BIHAR".to_string()), "{states:?}");
+    assert_eq!(names(RegionLevel::Subdistrict, 1), vec!["ANANTNAG", "BIJBEHARA"]);
+    // A second fetch of an unchanged list writes nothing.
+    let before = hub.store.pending().unwrap().ops;
+    let bridge = abha_hub::bridge::Bridge::new(
+        hub.store.clone(),
+        abha_core::abdm::AbdmClient::new(abdm_config(&sim)).unwrap(),
+        abha_hub::bridge::Opener::from_pem(include_str!("../../fixtures/demo-sealing/private.pem"))
+            .unwrap(),
+        quick_bridge(),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    );
+    assert_eq!(bridge.refresh_lgd().await.unwrap(), 0);
+    assert_eq!(hub.store.pending().unwrap().ops, before);
     hub.stop().await;
 }

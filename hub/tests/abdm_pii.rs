@@ -73,6 +73,7 @@ fn quick_bridge() -> BridgeConfig {
         retry_max: Duration::from_millis(400),
         poll_every: Duration::from_millis(50),
         systemic_pause: Duration::from_millis(300),
+        lgd_every: Duration::from_secs(3600),
     }
 }
 
@@ -202,11 +203,15 @@ fn contains(hay: &[u8], needle: &str) -> bool {
         || hay.windows(utf16.len()).any(|w| w == utf16.as_slice())
 }
 
-/// The forms an Aadhaar number may be written in: `NNNNNNNNNNNN`, `NNNN NNNN NNNN`,
+/// The forms an Aadhaar number may be written in, named: `NNNNNNNNNNNN`, `NNNN NNNN NNNN`,
 /// `NNNN-NNNN-NNNN`.
-fn forms(n: &str) -> [String; 3] {
+fn forms(n: &str) -> [(&'static str, String); 3] {
     let (a, b, c) = (&n[..4], &n[4..8], &n[8..]);
-    [n.to_string(), format!("{a} {b} {c}"), format!("{a}-{b}-{c}")]
+    [
+        ("12-digit", n.to_string()),
+        ("4-4-4 spaced", format!("{a} {b} {c}")),
+        ("4-4-4 hyphenated", format!("{a}-{b}-{c}")),
+    ]
 }
 
 /// Every file under `dir`, recursively, with its bytes.
@@ -361,8 +366,17 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
         let given = if i == 3 { "Aasha" } else { "Asha" };
         queued.push(capture(&tablet.store, given, &numbers[i], &mobiles[i]));
     }
+    let tablet_db = tablet_dir.path().join("t1.db");
+    assert_eq!(
+        ciphertexts_left(&tablet_db, &tablet_key),
+        (4, 4),
+        "the ciphertext check sees sealed numbers before they are used"
+    );
     texts.push(format!("{:?}", tablet.store.sealed_to_hand(100)));
-    texts.push(format!("{:?}", tablet.sync_with(&tablet.transport(), &common::fast()).await));
+    texts.push(format!(
+        "{:?}",
+        tablet.sync_with(&tablet.transport(), &common::fast()).await
+    ));
     for (i, (m, e)) in queued.iter().enumerate() {
         let want = if i == 3 {
             EnrollmentState::NeedsCorrection
@@ -377,7 +391,10 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
     sim.set_fault(Fault::new(FaultMode::Unavailable).with_remaining(tries));
     queued.push(capture(&tablet.store, "Asha", &numbers[4], &mobiles[4]));
     let (m4, e4) = queued[4];
-    texts.push(format!("{:?}", tablet.sync_with(&tablet.transport(), &common::fast()).await));
+    texts.push(format!(
+        "{:?}",
+        tablet.sync_with(&tablet.transport(), &common::fast()).await
+    ));
     wait_for(&hub.store, m4, e4, EnrollmentState::Created).await;
     let jobs = abha_hub::bridge::jobs::list(&hub.store, 100).unwrap();
     texts.push(format!("{jobs:?}"));
@@ -393,8 +410,14 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
     assert!(jobs.iter().all(|j| j.status == "done"), "{jobs:?}");
 
     // The outcomes reach the tablet, which then discards its sealed copies.
-    texts.push(format!("{:?}", tablet.sync_with(&tablet.transport(), &common::fast()).await));
-    texts.push(format!("{:?}", tablet.sync_with(&tablet.transport(), &common::fast()).await));
+    texts.push(format!(
+        "{:?}",
+        tablet.sync_with(&tablet.transport(), &common::fast()).await
+    ));
+    texts.push(format!(
+        "{:?}",
+        tablet.sync_with(&tablet.transport(), &common::fast()).await
+    ));
     for (i, (m, e)) in queued.iter().enumerate() {
         let want = if i == 3 {
             EnrollmentState::NeedsCorrection
@@ -442,7 +465,10 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
         };
         let r = client.enrol_with_demo_auth(&wrong).await;
         assert!(r.is_err(), "a wrong name must be refused");
-        texts.push(format!("{r:?} {}", r.as_ref().map_or_else(|e| e.to_string(), |_| String::new())));
+        texts.push(format!(
+            "{r:?} {}",
+            r.as_ref().map_or_else(|e| e.to_string(), |_| String::new())
+        ));
         let r = client.request_aadhaar_otp(&digits, None).await;
         texts.push(format!("{r:?}"));
     }
@@ -486,7 +512,6 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let hub_db = hub_dir.path().join("hub.db");
-    let tablet_db = tablet_dir.path().join("t1.db");
     let hub_key = abha_hub::keys::HubKeys::load_or_create(hub_dir.path(), true)
         .unwrap()
         .store;
@@ -515,6 +540,7 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
         f.write_all(b"noise ").unwrap();
         f.write_all(numbers[0].as_bytes()).unwrap();
         let spaced: Vec<u8> = forms(&numbers[1])[1]
+            .1
             .encode_utf16()
             .flat_map(|u| u.to_le_bytes())
             .collect();
@@ -524,13 +550,19 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
     assert_eq!(probe.len(), 1);
     assert!(contains(&probe[0].1, &numbers[0]), "search finds 12 digits");
     assert!(
-        contains(&probe[0].1, &forms(&numbers[1])[1]),
+        contains(&probe[0].1, &forms(&numbers[1])[1].1),
         "search finds the spaced form in UTF-16"
     );
-    assert!(!contains(&probe[0].1, &numbers[2]), "and only what is there");
+    assert!(
+        !contains(&probe[0].1, &numbers[2]),
+        "and only what is there"
+    );
     for (i, m) in mobiles.iter().enumerate() {
         assert!(contains(&hub_dump, m), "hub dump is decrypted: mobile {i}");
-        assert!(contains(&tablet_dump, m), "tablet dump is decrypted: mobile {i}");
+        assert!(
+            contains(&tablet_dump, m),
+            "tablet dump is decrypted: mobile {i}"
+        );
     }
     assert!(!logs.is_empty(), "the capture must see logs");
     let logs_text = String::from_utf8_lossy(&logs);
@@ -541,10 +573,10 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
 
     let mut findings = Vec::new();
     for (i, n) in numbers.iter().enumerate() {
-        for form in forms(n) {
+        for (form_name, form) in forms(n) {
             for (p, bytes) in files_open.iter().chain(&files_closed) {
                 if contains(bytes, &form) {
-                    findings.push(format!("number {i} ({form:?} form) in file {}", p.display()));
+                    findings.push(format!("number {i} ({form_name}) in file {}", p.display()));
                 }
             }
             for (what, hay) in [
@@ -554,12 +586,12 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
                 ("captured logs", &logs),
             ] {
                 if contains(hay, &form) {
-                    findings.push(format!("number {i} in {what}"));
+                    findings.push(format!("number {i} ({form_name}) in {what}"));
                 }
             }
             for (k, t) in texts.iter().enumerate() {
                 if t.contains(form.as_str()) {
-                    findings.push(format!("number {i} in collected text #{k}"));
+                    findings.push(format!("number {i} ({form_name}) in collected text #{k}"));
                 }
             }
         }
@@ -636,13 +668,19 @@ async fn test_client_encrypts_with_oaep_sha1_and_abdm_refuses_other_paddings() {
     let client = AbdmClient::new(abdm_config(&sim)).unwrap();
     let private = RsaPrivateKey::from_pkcs1_pem(&sim.private_key_pem()).unwrap();
     let public = RsaPublicKey::from_public_key_der(&sim.public_key_der()).unwrap();
-    assert_eq!(private.to_public_key(), public, "the sim's two halves agree");
+    assert_eq!(
+        private.to_public_key(),
+        public,
+        "the sim's two halves agree"
+    );
 
     // What the client sends decrypts with OAEP-SHA1 (SHA-1 digest, MGF1-SHA1, no label).
     let b64 = client.encrypt(plain).await.unwrap();
     let ct = STANDARD.decode(&b64).unwrap();
     assert_eq!(ct.len(), 256, "one RSA-2048 block");
-    let again = STANDARD.decode(client.encrypt(plain).await.unwrap()).unwrap();
+    let again = STANDARD
+        .decode(client.encrypt(plain).await.unwrap())
+        .unwrap();
     assert_ne!(ct, again, "OAEP is randomised: no two ciphertexts alike");
     let opened = private.decrypt(Oaep::new::<sha1::Sha1>(), &ct).unwrap();
     assert_eq!(opened, plain);
@@ -652,7 +690,11 @@ async fn test_client_encrypts_with_oaep_sha1_and_abdm_refuses_other_paddings() {
     );
     // Not OAEP-SHA256.
     assert!(private.decrypt(Oaep::new::<sha2::Sha256>(), &ct).is_err());
-    assert!(private.decrypt(Oaep::new::<sha2::Sha256>(), &again).is_err());
+    assert!(
+        private
+            .decrypt(Oaep::new::<sha2::Sha256>(), &again)
+            .is_err()
+    );
     // Not PKCS#1 v1.5. An OAEP block passes the v1.5 unpadding by chance about once in 500
     // (`00 02`, eight non-zero bytes, then a zero somewhere), so the robust statement is that
     // v1.5 never yields the plaintext.

@@ -105,11 +105,13 @@ pub enum EntityKind {
     Consent = 6,
     /// An ABHA enrolment request.
     Enrollment = 7,
+    /// LGD state, district or sub-district master data (fetched from ABDM by the hub).
+    Region = 8,
 }
 
 impl EntityKind {
     /// Every kind, in code order.
-    pub const ALL: [EntityKind; 7] = [
+    pub const ALL: [EntityKind; 8] = [
         Self::Village,
         Self::Household,
         Self::Member,
@@ -117,6 +119,7 @@ impl EntityKind {
         Self::Facility,
         Self::Consent,
         Self::Enrollment,
+        Self::Region,
     ];
     /// The stored code.
     pub const fn code(self) -> u8 {
@@ -136,6 +139,7 @@ impl EntityKind {
             Self::Facility => "facility",
             Self::Consent => "consent",
             Self::Enrollment => "enrollment",
+            Self::Region => "region",
         }
     }
 }

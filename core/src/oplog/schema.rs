@@ -158,7 +158,14 @@ const ENROLLMENT: &[FieldSpec] = &[
     f("created_by", Bytes, Lww),
 ];
 
-const SPECS: [EntitySpec; 7] = [
+const REGION: &[FieldSpec] = &[
+    f("level", Text, Lww),
+    f("code", Int, Lww),
+    f("parent_code", Int, Lww),
+    f("name", Text, Lww),
+];
+
+const SPECS: [EntitySpec; 8] = [
     EntitySpec {
         kind: EntityKind::Village,
         table: "villages",
@@ -193,6 +200,11 @@ const SPECS: [EntitySpec; 7] = [
         kind: EntityKind::Enrollment,
         table: "enrollments",
         fields: ENROLLMENT,
+    },
+    EntitySpec {
+        kind: EntityKind::Region,
+        table: "regions",
+        fields: REGION,
     },
 ];
 

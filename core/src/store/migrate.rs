@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/002_sync.sql"),
     include_str!("../../migrations/003_placement.sql"),
     include_str!("../../migrations/004_sealed_handoff.sql"),
+    include_str!("../../migrations/005_regions.sql"),
 ];
 
 /// The schema version this code writes.

@@ -17,6 +17,7 @@ mod open;
 mod peers;
 mod placement;
 mod queries;
+mod regions;
 mod replicate;
 mod sealed;
 

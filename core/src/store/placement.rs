@@ -62,7 +62,7 @@ impl<'c> VillageResolver<'c> {
         Ok(v)
     }
 
-    /// The villages one op touches; `None` for global records (workers, facilities), an empty
+    /// The villages one op touches; `None` for global records (workers, facilities, regions), an empty
     /// set if the record cannot be placed yet (an edit that arrived before the record).
     fn op_villages(&mut self, op: &ChangeOp) -> Result<Option<BTreeSet<VillageId>>> {
         let id = op.entity.as_bytes();
@@ -72,7 +72,7 @@ impl<'c> VillageResolver<'c> {
         };
         let mut here = BTreeSet::new();
         match op.kind {
-            EntityKind::Worker | EntityKind::Facility => return Ok(None),
+            EntityKind::Worker | EntityKind::Facility | EntityKind::Region => return Ok(None),
             EntityKind::Village => {
                 here.insert(VillageId::from_uuid(op.entity));
             }

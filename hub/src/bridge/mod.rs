@@ -46,6 +46,8 @@ pub struct BridgeConfig {
     pub poll_every: Duration,
     /// Pause of every job after a failure that is the hub's (configuration, clock).
     pub systemic_pause: Duration,
+    /// How often the LGD masters are fetched again (a failed fetch is retried sooner).
+    pub lgd_every: Duration,
 }
 
 impl Default for BridgeConfig {
@@ -56,6 +58,7 @@ impl Default for BridgeConfig {
             retry_max: Duration::from_secs(3600),
             poll_every: Duration::from_secs(5),
             systemic_pause: Duration::from_secs(60),
+            lgd_every: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -72,6 +75,9 @@ pub enum BridgeError {
     /// A blocking task failed.
     #[error("bridge task failed")]
     Task,
+    /// An ABDM call outside a job failed (reason code).
+    #[error("ABDM call failed: {0}")]
+    Abdm(String),
 }
 
 /// Opens sealed Aadhaar numbers with the hub's private key (RSA-OAEP-SHA1).
@@ -181,8 +187,35 @@ impl Bridge {
         p.filter(|t| *t > tokio::time::Instant::now())
     }
 
+    /// Fetches the LGD masters from ABDM and stores what changed (they reach tablets by sync).
+    pub async fn refresh_lgd(&self) -> Result<usize, BridgeError> {
+        let states = self.client.lgd_states().await.map_err(|e| {
+            tracing::warn!(reason = %e.reason_code(), "LGD masters not fetched");
+            BridgeError::Abdm(e.reason_code())
+        })?;
+        let regions = abha_core::model::lgd::flatten(&states);
+        let store = self.store.clone();
+        let changed = blocking(move || store.put_regions(&regions)).await?;
+        tracing::info!(changed, "LGD masters refreshed");
+        Ok(changed)
+    }
+
     /// Runs until `stop` is cancelled.
     pub fn spawn(self: Arc<Self>, stop: CancelToken) -> tokio::task::JoinHandle<()> {
+        let lgd = self.clone();
+        let lgd_stop = stop.clone();
+        tokio::spawn(async move {
+            while !lgd_stop.is_cancelled() {
+                let wait = match lgd.refresh_lgd().await {
+                    Ok(_) => lgd.config.lgd_every,
+                    Err(_) => lgd.config.lgd_every.min(Duration::from_secs(600)),
+                };
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = lgd_stop.cancelled() => {}
+                }
+            }
+        });
         tokio::spawn(async move {
             let store = self.store.clone();
             let now = store.clock().now_ms() as i64;
