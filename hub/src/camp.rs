@@ -8,6 +8,7 @@
 //! | `POST /v1/abdm/otp/mobile/verify` | the OTP sent to a mobile that differs from Aadhaar's |
 //! | `POST /v1/abdm/otp/suggestions` | ABHA address suggestions |
 //! | `POST /v1/abdm/otp/address` | create the chosen address |
+//! | `GET /v1/admin/abdm/jobs` | (supervisors) the bridge's jobs, reasons and counters |
 //!
 //! A session belongs to the device that started it and lives in memory for 30 minutes: it holds
 //! the ABDM transaction id and the *sealed* number (opened only for the call that needs it).
@@ -66,9 +67,34 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/abdm/otp/mobile/verify", post(verify_mobile))
         .route("/v1/abdm/otp/suggestions", post(suggestions))
         .route("/v1/abdm/otp/address", post(address))
+        .route("/v1/admin/abdm/jobs", axum::routing::get(jobs))
 }
 
-async fn worker(st: &Arc<AppState>, headers: &HeaderMap) -> Result<(String, Arc<Bridge>), ApiError> {
+/// The bridge's jobs and counters, for supervisors (`GET /v1/admin/abdm/jobs`).
+async fn jobs(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let device = st.auth(&headers).await?;
+    if !device.role.reviews() {
+        return Err(ApiError::forbidden());
+    }
+    let st2 = st.clone();
+    let rows = crate::server::blocking(move || {
+        crate::bridge::jobs::list(&st2.store, 1000).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(Json(serde_json::json!({
+        "configured": st.bridge.is_some(),
+        "stats": st.bridge.as_ref().map(|b| b.stats()),
+        "jobs": rows,
+    })))
+}
+
+async fn worker(
+    st: &Arc<AppState>,
+    headers: &HeaderMap,
+) -> Result<(String, Arc<Bridge>), ApiError> {
     let device = st.auth(headers).await?;
     if device.role != Role::Worker {
         return Err(ApiError::forbidden());
@@ -129,7 +155,9 @@ fn session_of(
     let mut map = st.otp_sessions.lock();
     map.retain(|_, s| s.started.elapsed() < SESSION_TTL);
     match map.get(id) {
-        Some(s) if s.device == device => Ok((s.txn.clone(), s.enrollment, s.member, s.sealed.clone())),
+        Some(s) if s.device == device => {
+            Ok((s.txn.clone(), s.enrollment, s.member, s.sealed.clone()))
+        }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "otp.session_unknown",
@@ -139,9 +167,12 @@ fn session_of(
 }
 
 fn open(bridge: &Bridge, sealed: &[u8]) -> Result<Zeroizing<String>, ApiError> {
-    bridge
-        .open_sealed(sealed)
-        .ok_or_else(|| bad("otp.sealed_unreadable", "the sealed number does not open with this hub's key"))
+    bridge.open_sealed(sealed).ok_or_else(|| {
+        bad(
+            "otp.sealed_unreadable",
+            "the sealed number does not open with this hub's key",
+        )
+    })
 }
 
 async fn start(
@@ -188,19 +219,25 @@ async fn resend(
     let step: OtpStep = json_body(body)?;
     let (txn, _, _, sealed) = session_of(&st, &device, &step.session)?;
     let aadhaar = open(&bridge, &sealed)?;
-    Ok(Json(match bridge.client().request_aadhaar_otp(&aadhaar, Some(&txn)).await {
-        Ok(sent) => CampReply {
-            sent_to: sent.sent_to,
-            ..reply(CampState::OtpSent, &step.session)
-        },
-        Err(e) => {
-            let mut r = failed(&e, &step.session, false);
-            if r.state == CampState::AttemptsExceeded {
-                r.state = CampState::ResendLimit;
+    Ok(Json(
+        match bridge
+            .client()
+            .request_aadhaar_otp(&aadhaar, Some(&txn))
+            .await
+        {
+            Ok(sent) => CampReply {
+                sent_to: sent.sent_to,
+                ..reply(CampState::OtpSent, &step.session)
+            },
+            Err(e) => {
+                let mut r = failed(&e, &step.session, false);
+                if r.state == CampState::AttemptsExceeded {
+                    r.state = CampState::ResendLimit;
+                }
+                r
             }
-            r
-        }
-    }))
+        },
+    ))
 }
 
 fn otp_of(step: &OtpStep) -> Result<Zeroizing<String>, ApiError> {
@@ -221,14 +258,24 @@ async fn verify(
     let otp = otp_of(&step)?;
     let (txn, enrollment, _, _) = session_of(&st, &device, &step.session)?;
     let client = bridge.client();
-    let e = match client.enrol_with_otp(&txn, &otp, step.mobile.as_deref()).await {
+    let e = match client
+        .enrol_with_otp(&txn, &otp, step.mobile.as_deref())
+        .await
+    {
         Ok(e) => e,
         Err(e) => return Ok(Json(failed(&e, &step.session, true))),
     };
     let mut r = CampReply {
         abha_number: Some(e.abha_number.clone()),
         abha_address: e.abha_address.clone(),
-        ..reply(if e.is_new { CampState::Created } else { CampState::Linked }, &step.session)
+        ..reply(
+            if e.is_new {
+                CampState::Created
+            } else {
+                CampState::Linked
+            },
+            &step.session,
+        )
     };
     tracing::info!(%enrollment, is_new = e.is_new, "camp OTP verified");
     if let (false, Some(mobile)) = (e.mobile_linked, step.mobile.as_deref()) {
@@ -253,11 +300,13 @@ async fn verify_mobile(
     let step: OtpStep = json_body(body)?;
     let otp = otp_of(&step)?;
     let (txn, ..) = session_of(&st, &device, &step.session)?;
-    Ok(Json(match bridge.client().verify_mobile_otp(&txn, &otp).await {
-        Ok(true) => reply(CampState::MobileVerified, &step.session),
-        Ok(false) => reply(CampState::OtpInvalid, &step.session),
-        Err(e) => failed(&e, &step.session, false),
-    }))
+    Ok(Json(
+        match bridge.client().verify_mobile_otp(&txn, &otp).await {
+            Ok(true) => reply(CampState::MobileVerified, &step.session),
+            Ok(false) => reply(CampState::OtpInvalid, &step.session),
+            Err(e) => failed(&e, &step.session, false),
+        },
+    ))
 }
 
 async fn suggestions(
@@ -268,13 +317,15 @@ async fn suggestions(
     let (device, bridge) = worker(&st, &headers).await?;
     let step: OtpStep = json_body(body)?;
     let (txn, ..) = session_of(&st, &device, &step.session)?;
-    Ok(Json(match bridge.client().address_suggestions(&txn).await {
-        Ok(list) => CampReply {
-            suggestions: list,
-            ..reply(CampState::Suggestions, &step.session)
+    Ok(Json(
+        match bridge.client().address_suggestions(&txn).await {
+            Ok(list) => CampReply {
+                suggestions: list,
+                ..reply(CampState::Suggestions, &step.session)
+            },
+            Err(e) => failed(&e, &step.session, false),
         },
-        Err(e) => failed(&e, &step.session, false),
-    }))
+    ))
 }
 
 async fn address(
@@ -294,7 +345,10 @@ async fn address(
         abha_core::validate::AddressPolicy::Create,
     );
     if valid.is_none() {
-        return Err(bad("otp.address_format", "the ABHA address does not follow the ABHA rules"));
+        return Err(bad(
+            "otp.address_format",
+            "the ABHA address does not follow the ABHA rules",
+        ));
     }
     let (txn, ..) = session_of(&st, &device, &step.session)?;
     let client = bridge.client();

@@ -7,146 +7,15 @@ mod common;
 
 use std::time::Duration;
 
-use abha_abdm_sim::{Fault, FaultMode, Resident, Sim, SimConfig, SimHandle};
-use abha_core::abdm::AbdmConfig;
-use abha_core::ids::{EnrollmentId, HouseholdId, MemberId, VillageId, WorkerId};
+use abha_abdm_sim::{Fault, FaultMode, Resident, Sim, SimConfig};
+use abha_core::ids::{EnrollmentId, MemberId, VillageId};
 use abha_core::model::{
-    ConsentDraft, ConsentMethod, EnrollmentState, GivenBy, HouseholdDraft, HouseholdForm,
-    MemberDraft, NewEnrollment, Route,
+    EnrollmentState, HouseholdDraft, HouseholdForm, MemberDraft, NewEnrollment, Route,
 };
-use abha_core::seal::{AadhaarSealer, SealingKey, TokenKey};
 use abha_core::store::Store;
-use abha_hub::bridge::BridgeConfig;
+use common::abdm::*;
 use common::{RunningHub, Tablet, V1};
 use zeroize::Zeroizing;
-
-const DEMO_PUBLIC: &str = include_str!("../../fixtures/demo-sealing/public.pem");
-
-fn sealer() -> AadhaarSealer {
-    AadhaarSealer::new(
-        SealingKey::parse(DEMO_PUBLIC).unwrap(),
-        TokenKey::from_bytes([0x5a; 32]),
-    )
-}
-
-pub fn abdm_config(sim: &SimHandle) -> AbdmConfig {
-    AbdmConfig {
-        gateway_base: sim.gateway_base(),
-        abha_base: sim.abha_base(),
-        client_id: SimConfig::default().client_id,
-        client_secret: SimConfig::default().client_secret,
-        benefit_name: Some("ABHA_FIELD".into()),
-        rate_limit_per_sec: 0.0,
-        retry_base: Duration::from_millis(20),
-        ..AbdmConfig::default()
-    }
-}
-
-pub fn quick_bridge() -> BridgeConfig {
-    BridgeConfig {
-        concurrency: 4,
-        retry_base: Duration::from_millis(100),
-        retry_max: Duration::from_millis(400),
-        poll_every: Duration::from_millis(50),
-        systemic_pause: Duration::from_millis(300),
-        lgd_every: Duration::from_secs(3600),
-    }
-}
-
-async fn hub_with_abdm(dir: &std::path::Path, sim: &SimHandle) -> RunningHub {
-    let abdm = abdm_config(sim);
-    RunningHub::start_with(dir, false, None, move |c| {
-        c.abdm = Some(abdm);
-        c.bridge = quick_bridge();
-    })
-    .await
-}
-
-/// A household with one member whose Aadhaar is sealed, its consent and a demo-auth request.
-fn capture(tablet: &Store, given: &str, aadhaar: &str, mobile: &str) -> (MemberId, EnrollmentId) {
-    let form = HouseholdForm {
-        household: HouseholdDraft {
-            village_id: Some(VillageId::from_lgd(V1)),
-            address: "Ward 4".into(),
-            ..Default::default()
-        },
-        members: vec![MemberDraft {
-            given_name: given.into(),
-            family_name: Some("Devi".into()),
-            gender: "F".into(),
-            birth_date: "1990-01-31".into(),
-            relation: "head".into(),
-            mobile: Some(mobile.into()),
-            aadhaar: Some(Zeroizing::new(aadhaar.into())),
-            ..Default::default()
-        }],
-    };
-    let today = time::OffsetDateTime::now_utc().date();
-    let new = form
-        .check(today)
-        .unwrap()
-        .value
-        .seal(Some(&sealer()), None)
-        .unwrap();
-    let member = new.members[0].id;
-    let _: HouseholdId = tablet.create_household(&new).unwrap();
-    (member, request(tablet, member))
-}
-
-fn consent(tablet: &Store, member: MemberId) -> abha_core::ids::ConsentId {
-    let consent = ConsentDraft {
-        member_id: member,
-        version: "1.4".into(),
-        language: "hi".into(),
-        given_by: GivenBy::Beneficiary,
-        guardian_name: None,
-        method: ConsentMethod::Thumbprint,
-        operator_id: WorkerId::new(),
-        text_shown: "consent text v1.4".into(),
-    }
-    .validate()
-    .unwrap();
-    tablet.record_consent(&consent).unwrap()
-}
-
-fn request(tablet: &Store, member: MemberId) -> EnrollmentId {
-    let e = NewEnrollment {
-        id: EnrollmentId::new(),
-        member_id: member,
-        route: Route::DemoAuth,
-        consent_id: consent(tablet, member),
-        attempt_of: None,
-    };
-    tablet.request_enrollment(&e, None).unwrap()
-}
-
-fn state_of(store: &Store, member: MemberId, e: EnrollmentId) -> Option<String> {
-    store
-        .enrollments_of(member)
-        .unwrap()
-        .into_iter()
-        .find(|x| x.id == e)
-        .and_then(|x| x.state)
-}
-
-/// Waits until the hub's copy of the request reaches `want`.
-async fn wait_for(store: &Store, member: MemberId, e: EnrollmentId, want: EnrollmentState) {
-    for _ in 0..400 {
-        if state_of(store, member, e).as_deref() == Some(want.code()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!(
-        "request stuck at {:?}, wanted {}",
-        state_of(store, member, e),
-        want.code()
-    );
-}
-
-fn resident(aadhaar: &str, name: &str) -> Resident {
-    Resident::new(aadhaar, name, "F", "1990-01-31", Some("9876500001"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_demo_auth_creates_an_abha_and_the_outcome_reaches_the_tablet() {
@@ -282,6 +151,31 @@ async fn test_outage_retries_later_then_exactly_one_abha_is_created() {
         Some("created")
     );
     assert!(tablet.store.sealed_aadhaar(member).unwrap().is_none());
+
+    // Supervisors see the job, its tries and its last reason; a worker may not.
+    let http = common::raw_client(None);
+    let url = format!("{}/v1/admin/abdm/jobs", hub.url);
+    let sup = hub.token(abha_hub::registry::Role::Supervisor);
+    let v: serde_json::Value = http
+        .get(&url)
+        .bearer_auth(&sup)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = &v["jobs"][0];
+    assert_eq!(job["outcome"], "created");
+    assert!(job["attempts"].as_i64().unwrap() >= 2, "{job}");
+    let status = http
+        .get(&url)
+        .bearer_auth(&tablet.token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403);
     hub.stop().await;
 }
 
@@ -340,7 +234,10 @@ async fn test_session_token_expiry_in_the_middle_of_a_queue() {
     }
     let st = sim.state();
     assert_eq!(st.creations, 6);
-    assert_eq!(st.sessions_issued, 2, "renewed once, not once per job in flight");
+    assert_eq!(
+        st.sessions_issued, 2,
+        "renewed once, not once per job in flight"
+    );
     hub.stop().await;
 }
 
@@ -379,7 +276,8 @@ fn capture_link(tablet: &Store, abha: &str) -> (MemberId, EnrollmentId) {
 async fn test_linking_a_scanned_abha_is_verified_at_the_hub() {
     let sim = Sim::start(SimConfig::default()).await.unwrap();
     let number = abha_core::demo::aadhaar(31);
-    sim.add_residents(&[resident(&number, "Asha Devi")]).unwrap();
+    sim.add_residents(&[resident(&number, "Asha Devi")])
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let hub = hub_with_abdm(dir.path(), &sim).await;
     let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
@@ -387,7 +285,10 @@ async fn test_linking_a_scanned_abha_is_verified_at_the_hub() {
     let (m0, e0) = capture(&tablet.store, "Asha", &number, "9876500001");
     tablet.sync().await;
     wait_for(&hub.store, m0, e0, EnrollmentState::Created).await;
-    let existing = hub.store.enrollments_of(m0).unwrap()[0].abha_number.clone().unwrap();
+    let existing = hub.store.enrollments_of(m0).unwrap()[0]
+        .abha_number
+        .clone()
+        .unwrap();
 
     let (known, e1) = capture_link(&tablet.store, &existing);
     let (unknown, e2) = capture_link(&tablet.store, &abha_core::demo::abha_number(7));
@@ -414,10 +315,22 @@ async fn test_lgd_masters_fetched_by_the_hub_reach_the_tablet() {
     // Before any sync the bundled snapshot serves the forms.
     let states = tablet.store.regions(RegionLevel::State, 0).unwrap();
     assert_eq!(states.len(), 1);
-    assert_eq!(tablet.store.regions(RegionLevel::District, 1).unwrap().len(), 20);
+    assert_eq!(
+        tablet
+            .store
+            .regions(RegionLevel::District, 1)
+            .unwrap()
+            .len(),
+        20
+    );
 
     for _ in 0..200 {
-        if !hub.store.regions(RegionLevel::Subdistrict, 1).unwrap().is_empty() {
+        if !hub
+            .store
+            .regions(RegionLevel::Subdistrict, 1)
+            .unwrap()
+            .is_empty()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -434,7 +347,10 @@ async fn test_lgd_masters_fetched_by_the_hub_reach_the_tablet() {
     };
     let states = names(RegionLevel::State, 0);
     assert!(states.contains(&"BIHAR".to_string()), "{states:?}");
-    assert_eq!(names(RegionLevel::Subdistrict, 1), vec!["ANANTNAG", "BIJBEHARA"]);
+    assert_eq!(
+        names(RegionLevel::Subdistrict, 1),
+        vec!["ANANTNAG", "BIJBEHARA"]
+    );
     // A second fetch of an unchanged list writes nothing.
     let before = hub.store.pending().unwrap().ops;
     let bridge = abha_hub::bridge::Bridge::new(
@@ -447,5 +363,53 @@ async fn test_lgd_masters_fetched_by_the_hub_reach_the_tablet() {
     );
     assert_eq!(bridge.refresh_lgd().await.unwrap(), 0);
     assert_eq!(hub.store.pending().unwrap().ops, before);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_hub_restart_mid_call_creates_exactly_one_abha_and_calls_it_created() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let number = abha_core::demo::aadhaar(51);
+    sim.add_residents(&[resident(&number, "Asha Devi")])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A hub without ABDM takes the request in.
+    let hub = RunningHub::start(dir.path(), false, None).await;
+    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (member, e) = capture(&tablet.store, "Asha", &number, "9876500001");
+    tablet.sync().await;
+    // The bridge took the job and its call reached ABDM, then the hub died before recording.
+    let now = hub.store.clock().now_ms() as i64;
+    abha_hub::bridge::jobs::discover(&hub.store, now).unwrap();
+    abha_hub::bridge::jobs::refresh(&hub.store, now).unwrap();
+    let taken = abha_hub::bridge::jobs::take_due(&hub.store, now, 10).unwrap();
+    assert_eq!(taken.len(), 1);
+    let client = abha_core::abdm::AbdmClient::new(abdm_config(&sim)).unwrap();
+    let digits = Zeroizing::new(number.clone());
+    let first = client
+        .enrol_with_demo_auth(&abha_core::abdm::DemoAuth {
+            aadhaar: &digits,
+            name: "Asha Devi",
+            gender: "F",
+            birth: "1990-01-31",
+            state_code: 1,
+            district_code: 5,
+            mobile: None,
+            pin_code: None,
+            address: None,
+        })
+        .await
+        .unwrap();
+    assert!(first.is_new);
+    hub.stop().await;
+
+    // On restart the job is recovered as ambiguous and retried once.
+    let hub = hub_with_abdm(dir.path(), &sim).await;
+    wait_for(&hub.store, member, e, EnrollmentState::Created).await;
+    let got = hub.store.enrollments_of(member).unwrap()[0]
+        .abha_number
+        .clone();
+    assert_eq!(got.as_deref(), Some(first.abha_number.as_str()));
+    assert_eq!(sim.state().creations, 1, "exactly one ABHA");
     hub.stop().await;
 }

@@ -24,11 +24,19 @@ use zeroize::Zeroizing;
 const DEMO_PUBLIC: &str = include_str!("../../fixtures/demo-sealing/public.pem");
 const AADHAAR_MOBILE: &str = "9876500001";
 
-async fn setup(sim_config: SimConfig) -> (SimHandle, tempfile::TempDir, RunningHub, Tablet, String) {
+async fn setup(
+    sim_config: SimConfig,
+) -> (SimHandle, tempfile::TempDir, RunningHub, Tablet, String) {
     let sim = Sim::start(sim_config).await.unwrap();
     let number = abha_core::demo::aadhaar(41);
-    sim.add_residents(&[Resident::new(&number, "Asha Devi", "F", "1990-01-31", Some(AADHAAR_MOBILE))])
-        .unwrap();
+    sim.add_residents(&[Resident::new(
+        &number,
+        "Asha Devi",
+        "F",
+        "1990-01-31",
+        Some(AADHAAR_MOBILE),
+    )])
+    .unwrap();
     let abdm = AbdmConfig {
         gateway_base: sim.gateway_base(),
         abha_base: sim.abha_base(),
@@ -67,9 +75,17 @@ fn capture(t: &Tablet, aadhaar: &str, mobile: &str) -> (MemberId, EnrollmentId) 
             ..Default::default()
         }],
     };
-    let sealer = AadhaarSealer::new(SealingKey::parse(DEMO_PUBLIC).unwrap(), TokenKey::from_bytes([0x5a; 32]));
+    let sealer = AadhaarSealer::new(
+        SealingKey::parse(DEMO_PUBLIC).unwrap(),
+        TokenKey::from_bytes([0x5a; 32]),
+    );
     let today = time::OffsetDateTime::now_utc().date();
-    let new = form.check(today).unwrap().value.seal(Some(&sealer), None).unwrap();
+    let new = form
+        .check(today)
+        .unwrap()
+        .value
+        .seal(Some(&sealer), None)
+        .unwrap();
     let member = new.members[0].id;
     t.store.create_household(&new).unwrap();
     let consent = ConsentDraft {
@@ -96,7 +112,13 @@ fn capture(t: &Tablet, aadhaar: &str, mobile: &str) -> (MemberId, EnrollmentId) 
 }
 
 fn transport(t: &Tablet) -> HttpTransport {
-    HttpTransport::new(&t.url, Some(t.token.clone()), t.pin, Duration::from_secs(30)).unwrap()
+    HttpTransport::new(
+        &t.url,
+        Some(t.token.clone()),
+        t.pin,
+        Duration::from_secs(30),
+    )
+    .unwrap()
 }
 
 fn wrong(otp: &str) -> String {
@@ -108,7 +130,10 @@ async fn test_otp_creation_with_mobile_verification_and_address() {
     let (sim, _dir, hub, tablet, number) = setup(SimConfig::default()).await;
     let (member, e) = capture(&tablet, &number, "9876500009");
     let http = transport(&tablet);
-    let camp = CampClient { hub: &http, store: &tablet.store };
+    let camp = CampClient {
+        hub: &http,
+        store: &tablet.store,
+    };
 
     let r = camp.start(e, member).await.unwrap();
     assert_eq!(r.state, CampState::OtpSent);
@@ -116,29 +141,54 @@ async fn test_otp_creation_with_mobile_verification_and_address() {
     let session = r.session.clone();
     let otp = sim.latest_otp().unwrap();
 
-    let r = camp.verify(e, member, &session, &wrong(&otp), Some("9876500009")).await.unwrap();
+    let r = camp
+        .verify(e, member, &session, &wrong(&otp), Some("9876500009"))
+        .await
+        .unwrap();
     assert_eq!(r.state, CampState::OtpInvalid);
-    assert!(tablet.store.sealed_aadhaar(member).unwrap().is_some(), "not answered yet");
+    assert!(
+        tablet.store.sealed_aadhaar(member).unwrap().is_some(),
+        "not answered yet"
+    );
 
-    let r = camp.verify(e, member, &session, &otp, Some("9876500009")).await.unwrap();
-    assert_eq!(r.state, CampState::MobileOtpSent, "the mobile given is not Aadhaar's");
+    let r = camp
+        .verify(e, member, &session, &otp, Some("9876500009"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.state,
+        CampState::MobileOtpSent,
+        "the mobile given is not Aadhaar's"
+    );
     let abha = r.abha_number.clone().unwrap();
     let seen = tablet.store.enrollments_of(member).unwrap();
     assert_eq!(seen[0].state.as_deref(), Some("created"));
     assert_eq!(seen[0].abha_number.as_deref(), Some(abha.as_str()));
-    assert!(tablet.store.sealed_aadhaar(member).unwrap().is_none(), "discarded once ABDM answered");
+    assert!(
+        tablet.store.sealed_aadhaar(member).unwrap().is_none(),
+        "discarded once ABDM answered"
+    );
 
-    let r = camp.verify_mobile(&session, &sim.latest_otp().unwrap()).await.unwrap();
+    let r = camp
+        .verify_mobile(&session, &sim.latest_otp().unwrap())
+        .await
+        .unwrap();
     assert_eq!(r.state, CampState::MobileVerified);
 
     let r = camp.suggestions(&session).await.unwrap();
     assert_eq!(r.state, CampState::Suggestions);
     assert!(r.suggestions.len() >= 3, "{:?}", r.suggestions);
-    let r = camp.choose_address(e, member, &session, &r.suggestions[0]).await.unwrap();
+    let r = camp
+        .choose_address(e, member, &session, &r.suggestions[0])
+        .await
+        .unwrap();
     assert_eq!(r.state, CampState::AddressCreated);
     let address = r.abha_address.clone().unwrap();
     assert!(address.ends_with("@sbx"));
-    assert_eq!(tablet.store.member(member).unwrap().abha_address.as_deref(), Some(address.as_str()));
+    assert_eq!(
+        tablet.store.member(member).unwrap().abha_address.as_deref(),
+        Some(address.as_str())
+    );
 
     // The outcome syncs to the hub like any edit.
     tablet.sync().await;
@@ -157,19 +207,34 @@ async fn test_attempt_and_resend_limits_and_expiry_are_clear_states() {
     .await;
     let (member, e) = capture(&tablet, &number, AADHAAR_MOBILE);
     let http = transport(&tablet);
-    let camp = CampClient { hub: &http, store: &tablet.store };
+    let camp = CampClient {
+        hub: &http,
+        store: &tablet.store,
+    };
 
     // Resends: two allowed, the third is refused.
     let session = camp.start(e, member).await.unwrap().session;
-    assert_eq!(camp.resend(&session).await.unwrap().state, CampState::OtpSent);
-    assert_eq!(camp.resend(&session).await.unwrap().state, CampState::OtpSent);
-    assert_eq!(camp.resend(&session).await.unwrap().state, CampState::ResendLimit);
+    assert_eq!(
+        camp.resend(&session).await.unwrap().state,
+        CampState::OtpSent
+    );
+    assert_eq!(
+        camp.resend(&session).await.unwrap().state,
+        CampState::OtpSent
+    );
+    assert_eq!(
+        camp.resend(&session).await.unwrap().state,
+        CampState::ResendLimit
+    );
 
     // Wrong OTPs: three allowed, then ABDM-1100 for every try, even the right one.
     let session = camp.start(e, member).await.unwrap().session;
     let otp = sim.latest_otp().unwrap();
     for _ in 0..3 {
-        let r = camp.verify(e, member, &session, &wrong(&otp), None).await.unwrap();
+        let r = camp
+            .verify(e, member, &session, &wrong(&otp), None)
+            .await
+            .unwrap();
         assert_eq!(r.state, CampState::OtpInvalid);
     }
     let r = camp.verify(e, member, &session, &otp, None).await.unwrap();
@@ -184,14 +249,22 @@ async fn test_attempt_and_resend_limits_and_expiry_are_clear_states() {
     assert_eq!(r.state, CampState::OtpExpired);
     assert_eq!(sim.state().creations, 0);
     assert_eq!(
-        tablet.store.enrollments_of(member).unwrap()[0].state.as_deref(),
+        tablet.store.enrollments_of(member).unwrap()[0]
+            .state
+            .as_deref(),
         Some("queued"),
         "nothing recorded until ABDM creates"
     );
-    assert!(tablet.store.sealed_aadhaar(member).unwrap().is_some(), "kept for a fresh start");
+    assert!(
+        tablet.store.sealed_aadhaar(member).unwrap().is_some(),
+        "kept for a fresh start"
+    );
 
     // An unknown session is the client's mistake: 404 with a code.
-    let err = camp.verify(e, member, "no-such-session", "123456", None).await.unwrap_err();
+    let err = camp
+        .verify(e, member, "no-such-session", "123456", None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("otp.session_unknown"), "{err}");
     hub.stop().await;
 }

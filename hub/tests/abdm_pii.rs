@@ -21,20 +21,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use abha_abdm_sim::{Fault, FaultMode, Resident, Sim, SimConfig, SimHandle};
-use abha_core::abdm::{AbdmClient, AbdmConfig, DemoAuth};
-use abha_core::ids::{EnrollmentId, HouseholdId, MemberId, VillageId, WorkerId};
-use abha_core::model::{
-    ConsentDraft, ConsentMethod, EnrollmentState, GivenBy, HouseholdDraft, HouseholdForm,
-    MemberDraft, NewEnrollment, Route,
-};
-use abha_core::seal::{AadhaarSealer, SealingKey, TokenKey};
+use abha_core::abdm::{AbdmClient, DemoAuth};
+use abha_core::model::EnrollmentState;
 use abha_core::store::{Store, StoreKey};
 use abha_core::sync::client::HttpTransport;
 use abha_core::sync::protocol::{EnrolReply, EnrolRequest};
-use abha_hub::bridge::BridgeConfig;
 use abha_hub::registry::Role;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::abdm::*;
 use common::{RunningHub, Tablet, V1};
 use zeroize::Zeroizing;
 
@@ -43,130 +38,6 @@ use zeroize::Zeroizing;
 // editing that file): sealer(), abdm_config(), quick_bridge(), hub_with_abdm(), capture(),
 // consent(), request(), state_of(), wait_for(), resident().
 // ---------------------------------------------------------------------------------------------
-
-const DEMO_PUBLIC: &str = include_str!("../../fixtures/demo-sealing/public.pem");
-
-fn sealer() -> AadhaarSealer {
-    AadhaarSealer::new(
-        SealingKey::parse(DEMO_PUBLIC).unwrap(),
-        TokenKey::from_bytes([0x5a; 32]),
-    )
-}
-
-fn abdm_config(sim: &SimHandle) -> AbdmConfig {
-    AbdmConfig {
-        gateway_base: sim.gateway_base(),
-        abha_base: sim.abha_base(),
-        client_id: SimConfig::default().client_id,
-        client_secret: SimConfig::default().client_secret,
-        benefit_name: Some("ABHA_FIELD".into()),
-        rate_limit_per_sec: 0.0,
-        retry_base: Duration::from_millis(20),
-        ..AbdmConfig::default()
-    }
-}
-
-fn quick_bridge() -> BridgeConfig {
-    BridgeConfig {
-        concurrency: 4,
-        retry_base: Duration::from_millis(100),
-        retry_max: Duration::from_millis(400),
-        poll_every: Duration::from_millis(50),
-        systemic_pause: Duration::from_millis(300),
-        lgd_every: Duration::from_secs(3600),
-    }
-}
-
-async fn hub_with_abdm(dir: &Path, sim: &SimHandle) -> RunningHub {
-    let abdm = abdm_config(sim);
-    RunningHub::start_with(dir, false, None, move |c| {
-        c.abdm = Some(abdm);
-        c.bridge = quick_bridge();
-    })
-    .await
-}
-
-/// A household with one member whose Aadhaar is sealed, its consent and a demo-auth request.
-fn capture(tablet: &Store, given: &str, aadhaar: &str, mobile: &str) -> (MemberId, EnrollmentId) {
-    let form = HouseholdForm {
-        household: HouseholdDraft {
-            village_id: Some(VillageId::from_lgd(V1)),
-            address: "Ward 4".into(),
-            ..Default::default()
-        },
-        members: vec![MemberDraft {
-            given_name: given.into(),
-            family_name: Some("Devi".into()),
-            gender: "F".into(),
-            birth_date: "1990-01-31".into(),
-            relation: "head".into(),
-            mobile: Some(mobile.into()),
-            aadhaar: Some(Zeroizing::new(aadhaar.into())),
-            ..Default::default()
-        }],
-    };
-    let today = time::OffsetDateTime::now_utc().date();
-    let new = form
-        .check(today)
-        .unwrap()
-        .value
-        .seal(Some(&sealer()), None)
-        .unwrap();
-    let member = new.members[0].id;
-    let _: HouseholdId = tablet.create_household(&new).unwrap();
-    (member, request(tablet, member))
-}
-
-fn consent(tablet: &Store, member: MemberId) -> abha_core::ids::ConsentId {
-    let consent = ConsentDraft {
-        member_id: member,
-        version: "1.4".into(),
-        language: "hi".into(),
-        given_by: GivenBy::Beneficiary,
-        guardian_name: None,
-        method: ConsentMethod::Thumbprint,
-        operator_id: WorkerId::new(),
-        text_shown: "consent text v1.4".into(),
-    }
-    .validate()
-    .unwrap();
-    tablet.record_consent(&consent).unwrap()
-}
-
-fn request(tablet: &Store, member: MemberId) -> EnrollmentId {
-    let e = NewEnrollment {
-        id: EnrollmentId::new(),
-        member_id: member,
-        route: Route::DemoAuth,
-        consent_id: consent(tablet, member),
-        attempt_of: None,
-    };
-    tablet.request_enrollment(&e, None).unwrap()
-}
-
-fn state_of(store: &Store, member: MemberId, e: EnrollmentId) -> Option<String> {
-    store
-        .enrollments_of(member)
-        .unwrap()
-        .into_iter()
-        .find(|x| x.id == e)
-        .and_then(|x| x.state)
-}
-
-/// Waits until the hub's copy of the request reaches `want`.
-async fn wait_for(store: &Store, member: MemberId, e: EnrollmentId, want: EnrollmentState) {
-    for _ in 0..400 {
-        if state_of(store, member, e).as_deref() == Some(want.code()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!(
-        "request stuck at {:?}, wanted {}",
-        state_of(store, member, e),
-        want.code()
-    );
-}
 
 fn resident(aadhaar: &str, name: &str, mobile: &str) -> Resident {
     Resident::new(aadhaar, name, "F", "1990-01-31", Some(mobile))

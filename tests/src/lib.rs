@@ -30,7 +30,8 @@ pub fn bin(name: &str) -> PathBuf {
         other => other,
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let newest = [root.join("core"), root.join(crate_dir)]
+    // The hub links the ABDM simulator (for `serve --demo`).
+    let newest = [root.join("core"), root.join(crate_dir), root.join("sim")]
         .iter()
         .filter_map(|d| newest_source(d))
         .max();

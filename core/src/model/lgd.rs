@@ -53,7 +53,13 @@ impl Region {
         const NS: Uuid = Uuid::from_u128(0x2f0c_77d1_4b5e_4a8e_9d3c_61a5_0b7e_c912);
         Uuid::new_v5(
             &NS,
-            format!("lgd-{}:{}:{}", self.level.code(), self.parent_code, self.code).as_bytes(),
+            format!(
+                "lgd-{}:{}:{}",
+                self.level.code(),
+                self.parent_code,
+                self.code
+            )
+            .as_bytes(),
         )
     }
 }
@@ -91,7 +97,8 @@ pub fn flatten(states: &[LgdState]) -> Vec<Region> {
 /// The bundled snapshot.
 pub fn snapshot() -> Vec<Region> {
     let states: Vec<LgdState> =
-        serde_json::from_str(include_str!("../../../fixtures/lgd/snapshot.json")).unwrap_or_default();
+        serde_json::from_str(include_str!("../../../fixtures/lgd/snapshot.json"))
+            .unwrap_or_default();
     flatten(&states)
 }
 
@@ -102,7 +109,10 @@ mod tests {
     #[test]
     fn test_snapshot_has_jammu_and_kashmir_and_its_districts() {
         let s = snapshot();
-        assert!(s.iter().any(|r| r.level == RegionLevel::State && r.code == 1));
+        assert!(
+            s.iter()
+                .any(|r| r.level == RegionLevel::State && r.code == 1)
+        );
         let districts: Vec<_> = s
             .iter()
             .filter(|r| r.level == RegionLevel::District && r.parent_code == 1)
@@ -113,9 +123,26 @@ mod tests {
 
     #[test]
     fn test_ids_are_stable_and_distinct_per_level() {
-        let a = Region { level: RegionLevel::State, code: 1, parent_code: 0, name: "x".into() };
-        let b = Region { level: RegionLevel::District, code: 1, parent_code: 1, name: "x".into() };
-        assert_eq!(a.id(), Region { name: "renamed".into(), ..a.clone() }.id());
+        let a = Region {
+            level: RegionLevel::State,
+            code: 1,
+            parent_code: 0,
+            name: "x".into(),
+        };
+        let b = Region {
+            level: RegionLevel::District,
+            code: 1,
+            parent_code: 1,
+            name: "x".into(),
+        };
+        assert_eq!(
+            a.id(),
+            Region {
+                name: "renamed".into(),
+                ..a.clone()
+            }
+            .id()
+        );
         assert_ne!(a.id(), b.id());
     }
 }

@@ -84,6 +84,9 @@ impl std::fmt::Debug for HeldSealed {
     }
 }
 
+/// A member's village, held capture time and spent capture time.
+type HeldRow = (Option<Vec<u8>>, Option<i64>, Option<i64>);
+
 const ANSWERED: &str = "('needs_correction', 'rejected', 'linked', 'created')";
 
 fn answered_list() -> String {
@@ -125,7 +128,7 @@ impl Store {
                     Option<i64>,
                     Vec<u8>,
                 ) = row?;
-                if let Some(member) = MemberId::from_slice(&id).ok() {
+                if let Ok(member) = MemberId::from_slice(&id) {
                     out.push(SealedItem {
                         member,
                         key_id: key_id.unwrap_or_default(),
@@ -183,7 +186,7 @@ impl Store {
             let key_id = key_id.as_str();
             let mut out = Vec::with_capacity(items.len());
             for it in items {
-                let row: Option<(Option<Vec<u8>>, Option<i64>, Option<i64>)> = tx
+                let row: Option<HeldRow> = tx
                     .prepare_cached(
                         "SELECT h.village_id, m.aadhaar_sealed_at, m.aadhaar_spent_sealed_at
                            FROM members m LEFT JOIN households h ON h.id = m.household_id

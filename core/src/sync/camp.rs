@@ -134,8 +134,15 @@ pub struct CampClient<'a> {
 
 impl CampClient<'_> {
     /// Starts a session for a request: the hub sends the Aadhaar OTP.
-    pub async fn start(&self, enrollment: EnrollmentId, member: MemberId) -> Result<CampReply, CampError> {
-        let sealed = self.store.sealed_aadhaar(member)?.ok_or(CampError::NoAadhaar)?;
+    pub async fn start(
+        &self,
+        enrollment: EnrollmentId,
+        member: MemberId,
+    ) -> Result<CampReply, CampError> {
+        let sealed = self
+            .store
+            .sealed_aadhaar(member)?
+            .ok_or(CampError::NoAadhaar)?;
         let body = OtpStart {
             enrollment,
             member,
@@ -147,8 +154,14 @@ impl CampClient<'_> {
 
     /// Asks for the OTP again.
     pub async fn resend(&self, session: &str) -> Result<CampReply, CampError> {
-        self.step("/v1/abdm/otp/resend", OtpStep { session: session.into(), ..Default::default() })
-            .await
+        self.step(
+            "/v1/abdm/otp/resend",
+            OtpStep {
+                session: session.into(),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     /// Verifies the Aadhaar OTP; on success the outcome is recorded on the request.
@@ -183,8 +196,14 @@ impl CampClient<'_> {
 
     /// ABHA address suggestions.
     pub async fn suggestions(&self, session: &str) -> Result<CampReply, CampError> {
-        self.step("/v1/abdm/otp/suggestions", OtpStep { session: session.into(), ..Default::default() })
-            .await
+        self.step(
+            "/v1/abdm/otp/suggestions",
+            OtpStep {
+                session: session.into(),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     /// Creates the chosen ABHA address and records it.
@@ -218,7 +237,12 @@ impl CampClient<'_> {
         Ok(self.hub.json(path, &step).await?)
     }
 
-    fn record(&self, enrollment: EnrollmentId, member: MemberId, r: &CampReply) -> Result<(), CampError> {
+    fn record(
+        &self,
+        enrollment: EnrollmentId,
+        member: MemberId,
+        r: &CampReply,
+    ) -> Result<(), CampError> {
         let state = match r.state {
             CampState::Created | CampState::MobileOtpSent => EnrollmentState::Created,
             CampState::Linked => EnrollmentState::Linked,

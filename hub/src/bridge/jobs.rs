@@ -65,7 +65,9 @@ pub fn discover(store: &Store, now: i64) -> Result<Vec<EnrollmentId>> {
                 AND e.member_id IS NOT NULL AND e.state IN {OPEN_STATES}
              RETURNING enrollment_id, status"
         ))?;
-        let rows = st.query_map([now], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = st.query_map([now], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut ready = Vec::new();
         for row in rows {
             let (id, status) = row?;
@@ -223,9 +225,11 @@ pub fn link_target(store: &Store, member: MemberId) -> Result<Option<(Option<Str
             )
             .optional()?;
         Ok(row.and_then(|(number, address)| {
-            let target = address
-                .filter(|a| !a.trim().is_empty())
-                .or_else(|| number.as_ref().map(|n| n.chars().filter(char::is_ascii_digit).collect()))?;
+            let target = address.filter(|a| !a.trim().is_empty()).or_else(|| {
+                number
+                    .as_ref()
+                    .map(|n| n.chars().filter(char::is_ascii_digit).collect())
+            })?;
             Some((number, target))
         }))
     })

@@ -377,8 +377,10 @@ impl Bridge {
         let Some((number, target)) = target else {
             let store = self.store.clone();
             let state = abha_core::model::EnrollmentState::NeedsCorrection;
-            blocking(move || outcome::record_final(&store, &job, None, state, Some("link.no_abha"), None))
-                .await?;
+            blocking(move || {
+                outcome::record_final(&store, &job, None, state, Some("link.no_abha"), None)
+            })
+            .await?;
             return Ok(());
         };
         let result = self.client.find_address(&target).await;
@@ -403,14 +405,7 @@ impl Bridge {
             } => {
                 tracing::info!(enrollment = %job.enrollment, state = state.code(), "ABDM answered");
                 blocking(move || {
-                    outcome::record_final(
-                        &store,
-                        &job,
-                        at,
-                        state,
-                        reason.as_deref(),
-                        abha.as_ref(),
-                    )
+                    outcome::record_final(&store, &job, at, state, reason.as_deref(), abha.as_ref())
                 })
                 .await?;
                 self.count(|s| s.finished += 1);

@@ -189,7 +189,7 @@ pub fn record_final(
         }
         c.tx()
             .prepare_cached(
-                "UPDATE abdm_jobs SET status = 'done', outcome = ?2, last_code = ?3,
+                "UPDATE abdm_jobs SET status = 'done', outcome = ?2, last_code = COALESCE(?3, last_code),
                         attempts = attempts + 1, updated_at = ?4 WHERE enrollment_id = ?1",
             )?
             .execute(params![

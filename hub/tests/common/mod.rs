@@ -16,6 +16,8 @@ use abha_hub::registry::{self, Role};
 use abha_hub::{Hub, HubConfig, TlsMode, UpstreamConfig};
 use tokio::sync::oneshot;
 
+pub mod abdm;
+
 pub const V1: u32 = 900_101;
 pub const V2: u32 = 900_202;
 
