@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use abha_core::abdm::{AbdmError, RefusalKind};
-use abha_core::ids::{EnrollmentId, MemberId};
+use abha_core::ids::EnrollmentId;
 use abha_core::sync::camp::{CampReply, CampState, OtpStart, OtpStep};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -42,7 +42,6 @@ const SESSION_TTL: Duration = Duration::from_secs(30 * 60);
 struct Session {
     device: String,
     enrollment: EnrollmentId,
-    member: MemberId,
     txn: String,
     sealed: Vec<u8>,
     started: Instant,
@@ -146,17 +145,33 @@ fn bad(code: &str, message: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, message)
 }
 
-/// The session and the sealed number, opened.
-fn session_of(
-    st: &AppState,
-    device: &str,
-    id: &str,
-) -> Result<(String, EnrollmentId, MemberId, Vec<u8>), ApiError> {
+/// What a step needs of its session.
+struct SessionView {
+    txn: String,
+    enrollment: EnrollmentId,
+    sealed: Vec<u8>,
+}
+
+/// The common start of every step: a worker device of a hub with ABDM, the step's body, and the
+/// device's own live session.
+async fn step_of(
+    st: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Arc<Bridge>, OtpStep, SessionView), ApiError> {
+    let (device, bridge) = worker(st, headers).await?;
+    let step: OtpStep = json_body(body)?;
     let mut map = st.otp_sessions.lock();
     map.retain(|_, s| s.started.elapsed() < SESSION_TTL);
-    match map.get(id) {
+    match map.get(&step.session) {
         Some(s) if s.device == device => {
-            Ok((s.txn.clone(), s.enrollment, s.member, s.sealed.clone()))
+            let view = SessionView {
+                txn: s.txn.clone(),
+                enrollment: s.enrollment,
+                sealed: s.sealed.clone(),
+            };
+            drop(map);
+            Ok((bridge, step, view))
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -194,7 +209,6 @@ async fn start(
                 Session {
                     device,
                     enrollment: req.enrollment,
-                    member: req.member,
                     txn: sent.txn_id,
                     sealed,
                     started: Instant::now(),
@@ -215,9 +229,7 @@ async fn resend(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CampReply>, ApiError> {
-    let (device, bridge) = worker(&st, &headers).await?;
-    let step: OtpStep = json_body(body)?;
-    let (txn, _, _, sealed) = session_of(&st, &device, &step.session)?;
+    let (bridge, step, SessionView { txn, sealed, .. }) = step_of(&st, &headers, body).await?;
     let aadhaar = open(&bridge, &sealed)?;
     Ok(Json(
         match bridge
@@ -253,10 +265,14 @@ async fn verify(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CampReply>, ApiError> {
-    let (device, bridge) = worker(&st, &headers).await?;
-    let step: OtpStep = json_body(body)?;
+    let (
+        bridge,
+        step,
+        SessionView {
+            txn, enrollment, ..
+        },
+    ) = step_of(&st, &headers, body).await?;
     let otp = otp_of(&step)?;
-    let (txn, enrollment, _, _) = session_of(&st, &device, &step.session)?;
     let client = bridge.client();
     let e = match client
         .enrol_with_otp(&txn, &otp, step.mobile.as_deref())
@@ -296,10 +312,8 @@ async fn verify_mobile(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CampReply>, ApiError> {
-    let (device, bridge) = worker(&st, &headers).await?;
-    let step: OtpStep = json_body(body)?;
+    let (bridge, step, SessionView { txn, .. }) = step_of(&st, &headers, body).await?;
     let otp = otp_of(&step)?;
-    let (txn, ..) = session_of(&st, &device, &step.session)?;
     Ok(Json(
         match bridge.client().verify_mobile_otp(&txn, &otp).await {
             Ok(true) => reply(CampState::MobileVerified, &step.session),
@@ -314,9 +328,7 @@ async fn suggestions(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CampReply>, ApiError> {
-    let (device, bridge) = worker(&st, &headers).await?;
-    let step: OtpStep = json_body(body)?;
-    let (txn, ..) = session_of(&st, &device, &step.session)?;
+    let (bridge, step, SessionView { txn, .. }) = step_of(&st, &headers, body).await?;
     Ok(Json(
         match bridge.client().address_suggestions(&txn).await {
             Ok(list) => CampReply {
@@ -333,8 +345,7 @@ async fn address(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CampReply>, ApiError> {
-    let (device, bridge) = worker(&st, &headers).await?;
-    let step: OtpStep = json_body(body)?;
+    let (bridge, step, SessionView { txn, .. }) = step_of(&st, &headers, body).await?;
     let chosen = step.address.as_deref().map(str::trim).unwrap_or_default();
     let handle = chosen.split('@').next().unwrap_or_default();
     let mut issues = abha_core::validate::Issues::new();
@@ -350,7 +361,6 @@ async fn address(
             "the ABHA address does not follow the ABHA rules",
         ));
     }
-    let (txn, ..) = session_of(&st, &device, &step.session)?;
     let client = bridge.client();
     Ok(Json(match client.create_address(&txn, handle).await {
         Ok(made) => {
