@@ -413,3 +413,38 @@ async fn test_hub_restart_mid_call_creates_exactly_one_abha_and_calls_it_created
     assert_eq!(sim.state().creations, 1, "exactly one ABHA");
     hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_refused_credentials_pause_the_bridge_instead_of_looping() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let numbers: Vec<String> = (60..63).map(abha_core::demo::aadhaar).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut abdm = abdm_config(&sim);
+    abdm.client_secret = "wrong".into();
+    let hub = RunningHub::start_with(dir.path(), false, None, move |c| {
+        c.abdm = Some(abdm);
+        c.bridge = quick_bridge();
+    })
+    .await;
+    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let queued: Vec<_> = numbers
+        .iter()
+        .map(|n| capture(&tablet.store, "Asha", n, "9876500001"))
+        .collect();
+    tablet.sync().await;
+    for (m, e) in &queued {
+        wait_for(&hub.store, *m, *e, EnrollmentState::RetryLater).await;
+    }
+    // Give a looping client every chance to hammer the gateway.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let st = sim.state();
+    assert_eq!(st.requests, 1, "one refused session call, then a pause: {st:?}");
+    assert_eq!(st.sessions_issued, 0);
+    tablet.sync().await;
+    for (m, _) in &queued {
+        let seen = tablet.store.enrollments_of(*m).unwrap();
+        assert_eq!(seen[0].reason_code.as_deref(), Some("abdm.credentials"));
+        assert!(tablet.store.sealed_aadhaar(*m).unwrap().is_some(), "not answered: kept");
+    }
+    hub.stop().await;
+}
