@@ -11,11 +11,13 @@
 //! ratio to the ideal, and the bridge's overhead per job over a raw HTTP round trip to the
 //! simulator's certificate endpoint at the same latency, measured in the same run; (2) client
 //! rate limit 5/s against a simulator enforcing 5/s, concurrency 8, latency 50 ms: jobs/s must
-//! stay within 5 * 1.1 and the simulator must refuse nothing. Every request creates exactly one
-//! ABHA (`creations == N`).
+//! stay within 5 * 1.1 over the whole run (start-up burst included, so keep 50 or more
+//! `BRIDGE_RATE_JOBS`) and the simulator must refuse nothing (429 `ABDM-1022`). Every request
+//! must create exactly one ABHA (`creations == N`). Figures are printed before a check fails.
 //!
 //! `cargo bench -p abha-hub --bench bridge` (`BRIDGE_JOBS` = 200 jobs per scenario,
-//! `BRIDGE_RATE_JOBS` = 50 for the rate-limit scenario, `BRIDGE_LATENCY_MS` to resize).
+//! `BRIDGE_RATE_JOBS` = 50 for the rate-limit scenario, `BRIDGE_LATENCY_MS` to resize;
+//! `BRIDGE_SIM_LIMIT` = 5 is the limit the simulator enforces, a one-second fixed window).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -255,6 +257,7 @@ fn main() {
     let n: u64 = env_or("BRIDGE_JOBS", 200);
     let n_rate: u64 = env_or("BRIDGE_RATE_JOBS", 50);
     let latency_ms: u64 = env_or("BRIDGE_LATENCY_MS", 150);
+    let sim_limit: u32 = env_or("BRIDGE_SIM_LIMIT", 5);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -304,9 +307,10 @@ fn main() {
         }
 
         let limit = 5.0;
-        let r = run(&hub, &mut next, n_rate, 8, 50, limit, limit as u32).await;
+        let r = run(&hub, &mut next, n_rate, 8, 50, limit, sim_limit).await;
+        let extra = r.requests.saturating_sub(n_rate + 2);
         println!(
-            "rate limit: client {limit}/s, simulator enforcing {limit}/s, c=8, 50 ms latency: {n_rate} jobs in {:.2} s = {:.2} jobs/s (bound {:.2}); {} ABDM calls, {} refused with 429, {} retries",
+            "rate limit: client {limit}/s, simulator enforcing {sim_limit}/s, c=8, 50 ms latency: {n_rate} jobs in {:.2} s = {:.2} jobs/s (bound {:.2}); {} ABDM calls ({extra} beyond one per job + session + certificate), {} refused with 429, {} bridge retries",
             r.secs,
             r.jobs_per_s,
             limit * 1.1,
@@ -314,17 +318,21 @@ fn main() {
             r.rate_limited,
             r.retries
         );
+        println!(
+            "{{\"bench\":\"abdm_bridge\",\"jobs\":{n},\"latency_ms\":{latency_ms},\"raw_rtt_ms\":{rtt_ms:.2},{},\"rate_limit\":{limit},\"sim_limit\":{sim_limit},\"rate_jobs_per_s\":{:.2},\"rate_limited\":{}}}",
+            summary.join(","),
+            r.jobs_per_s,
+            r.rate_limited
+        );
+        // Checked after the figures are printed, so a failing run still reports them.
         assert!(
             r.jobs_per_s <= limit * 1.1,
             "rate limit exceeded: {:.2} jobs/s",
             r.jobs_per_s
         );
-        assert_eq!(r.rate_limited, 0, "ABDM refused calls: the client did not space them");
-        println!(
-            "{{\"bench\":\"abdm_bridge\",\"jobs\":{n},\"latency_ms\":{latency_ms},\"raw_rtt_ms\":{rtt_ms:.2},{},\"rate_limit\":{limit},\"rate_jobs_per_s\":{:.2},\"rate_limited\":{}}}",
-            summary.join(","),
-            r.jobs_per_s,
-            r.rate_limited
+        assert_eq!(
+            r.rate_limited, 0,
+            "ABDM refused calls: the client did not space them"
         );
     });
 }

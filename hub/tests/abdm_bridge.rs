@@ -438,13 +438,19 @@ async fn test_refused_credentials_pause_the_bridge_instead_of_looping() {
     // Give a looping client every chance to hammer the gateway.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let st = sim.state();
-    assert_eq!(st.requests, 1, "one refused session call, then a pause: {st:?}");
+    assert_eq!(
+        st.requests, 1,
+        "one refused session call, then a pause: {st:?}"
+    );
     assert_eq!(st.sessions_issued, 0);
     tablet.sync().await;
     for (m, _) in &queued {
         let seen = tablet.store.enrollments_of(*m).unwrap();
         assert_eq!(seen[0].reason_code.as_deref(), Some("abdm.credentials"));
-        assert!(tablet.store.sealed_aadhaar(*m).unwrap().is_some(), "not answered: kept");
+        assert!(
+            tablet.store.sealed_aadhaar(*m).unwrap().is_some(),
+            "not answered: kept"
+        );
     }
     hub.stop().await;
 }

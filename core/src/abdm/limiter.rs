@@ -9,11 +9,14 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+/// Spacing is this much wider than `1/rate`, so jitter between here and ABDM does not push a
+/// window over the limit.
+const MARGIN: f64 = 1.05;
+
 /// Spaces calls to at most `rate` per second.
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Option<Duration>,
-    burst: Duration,
     next: Mutex<Option<Instant>>,
 }
 
@@ -21,13 +24,9 @@ impl RateLimiter {
     /// A limiter of `rate` calls per second; `rate <= 0` means no limit.
     pub fn new(rate: f64) -> Self {
         let interval =
-            (rate > 0.0 && rate.is_finite()).then(|| Duration::from_secs_f64(1.0 / rate));
-        let burst = interval
-            .map(|i| i.mul_f64(rate.max(1.0).floor() - 1.0))
-            .unwrap_or_default();
+            (rate > 0.0 && rate.is_finite()).then(|| Duration::from_secs_f64(MARGIN / rate));
         Self {
             interval,
-            burst,
             next: Mutex::new(None),
         }
     }
@@ -37,37 +36,51 @@ impl RateLimiter {
         let Some(interval) = self.interval else {
             return;
         };
-        let wait_until = {
+        let slot = {
             let mut next = self.next.lock().await;
-            let now = Instant::now();
-            // Unused capacity accrues up to the burst, never more.
-            let slot = match *next {
-                Some(t) if t + self.burst > now => t,
-                _ => now.checked_sub(self.burst).unwrap_or(now),
-            };
-            let slot = slot.max(now.checked_sub(self.burst).unwrap_or(now));
+            // An idle limiter does not save up calls: the next one goes now, the one after
+            // waits a full interval.
+            let slot = next.map_or_else(Instant::now, |t| t.max(Instant::now()));
             *next = Some(slot + interval);
             slot
         };
-        tokio::time::sleep_until(wait_until).await;
+        tokio::time::sleep_until(slot).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn test_spacing_after_burst() {
-        let l = RateLimiter::new(4.0);
+    async fn test_no_second_holds_more_than_rate_calls() {
+        let l = std::sync::Arc::new(RateLimiter::new(4.0));
         let start = Instant::now();
+        let mut tasks = Vec::new();
         for _ in 0..12 {
-            l.acquire().await;
+            let l = l.clone();
+            tasks.push(tokio::spawn(async move {
+                l.acquire().await;
+                start.elapsed()
+            }));
         }
-        // 4 in the first instant (burst), then 8 more at 250 ms each.
-        let took = start.elapsed();
-        assert!(took >= Duration::from_millis(1999), "{took:?}");
-        assert!(took <= Duration::from_millis(2300), "{took:?}");
+        let mut at = Vec::new();
+        for t in tasks {
+            at.push(t.await.unwrap());
+        }
+        at.sort();
+        // Every window of one second, starting at any call, holds at most 4 calls.
+        for (i, t) in at.iter().enumerate() {
+            let in_window = at[i..]
+                .iter()
+                .filter(|u| **u < *t + Duration::from_secs(1))
+                .count();
+            assert!(in_window <= 4, "{in_window} calls within 1 s from {t:?}");
+        }
+        // And the limit is used: 12 calls take about 11 intervals of 262.5 ms.
+        let took = *at.last().unwrap();
+        assert!(took <= Duration::from_millis(2950), "{took:?}");
     }
 
     #[tokio::test(start_paused = true)]

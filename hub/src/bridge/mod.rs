@@ -274,29 +274,41 @@ impl Bridge {
         if self.paused().is_some() {
             return Ok(0);
         }
-        let store = self.store.clone();
-        let limit = (self.config.concurrency * 2) as u32;
-        let due = blocking(move || jobs::take_due(&store, now, limit)).await?;
-        let n = due.len();
+        // Keep `concurrency` jobs in flight: a finished job's slot is refilled at once rather
+        // than waiting for the slowest of a batch. A pass ends when nothing more is due (or a
+        // hub-wide pause began), after at most `MAX_PER_PASS` jobs so discovery runs again.
+        const MAX_PER_PASS: usize = 1000;
+        let width = self.config.concurrency.max(1);
         let mut set = tokio::task::JoinSet::new();
-        let sem = Arc::new(tokio::sync::Semaphore::new(self.config.concurrency.max(1)));
-        for job in due {
-            let permit = sem
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|_| BridgeError::Task)?;
-            let me = self.clone();
-            set.spawn(async move {
-                let _permit = permit;
-                let id = job.enrollment;
-                if let Err(e) = me.process(job).await {
-                    tracing::error!(enrollment = %id, error = %e, "bridge job failed");
+        let mut started = 0usize;
+        let mut drained = false;
+        loop {
+            while !drained && set.len() < width && started < MAX_PER_PASS && self.paused().is_none()
+            {
+                let store = self.store.clone();
+                let now = store.clock().now_ms() as i64;
+                let want = (width - set.len()) as u32;
+                let due = blocking(move || jobs::take_due(&store, now, want)).await?;
+                drained = due.len() < want as usize;
+                for job in due {
+                    started += 1;
+                    let me = self.clone();
+                    set.spawn(async move {
+                        let id = job.enrollment;
+                        if let Err(e) = me.process(job).await {
+                            tracing::error!(enrollment = %id, error = %e, "bridge job failed");
+                        }
+                    });
                 }
-            });
+            }
+            if set.join_next().await.is_none() {
+                return Ok(started);
+            }
+            // A finished job may have made room; look again unless the queue was empty.
+            if drained && set.is_empty() {
+                return Ok(started);
+            }
         }
-        while set.join_next().await.is_some() {}
-        Ok(n)
     }
 
     /// Runs one job to its next state.
