@@ -23,9 +23,7 @@ async fn test_demo_auth_creates_an_abha_and_the_outcome_reaches_the_tablet() {
     let number = abha_core::demo::aadhaar(11);
     sim.add_residents(&[resident(&number, "Asha Devi")])
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let hub = hub_with_abdm(dir.path(), &sim).await;
-    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (_dir, hub, tablet) = camp(&sim).await;
     let (member, e) = capture(&tablet.store, "Asha", &number, "9876500001");
     assert!(tablet.store.sealed_aadhaar(member).unwrap().is_some());
 
@@ -60,9 +58,7 @@ async fn test_demographic_mismatch_needs_correction_then_the_resubmission_create
     let number = abha_core::demo::aadhaar(12);
     sim.add_residents(&[resident(&number, "Asha Devi")])
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let hub = hub_with_abdm(dir.path(), &sim).await;
-    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (_dir, hub, tablet) = camp(&sim).await;
     // The worker typed the name wrong.
     let (member, first) = capture(&tablet.store, "Aasha", &number, "9876500001");
     tablet.sync().await;
@@ -122,9 +118,7 @@ async fn test_outage_retries_later_then_exactly_one_abha_is_created() {
     sim.add_residents(&[resident(&number, "Asha Devi")])
         .unwrap();
     sim.set_fault(Fault::new(FaultMode::Unavailable));
-    let dir = tempfile::tempdir().unwrap();
-    let hub = hub_with_abdm(dir.path(), &sim).await;
-    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (_dir, hub, tablet) = camp(&sim).await;
     let (member, e) = capture(&tablet.store, "Asha", &number, "9876500001");
     tablet.sync().await;
     wait_for(&hub.store, member, e, EnrollmentState::RetryLater).await;
@@ -197,9 +191,7 @@ async fn test_session_token_expiry_in_the_middle_of_a_queue() {
         })
         .collect();
     sim.add_residents(&residents).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let hub = hub_with_abdm(dir.path(), &sim).await;
-    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (_dir, hub, tablet) = camp(&sim).await;
     let mut queued = Vec::new();
     for (i, n) in numbers.iter().enumerate().take(3) {
         queued.push(capture(
@@ -278,9 +270,7 @@ async fn test_linking_a_scanned_abha_is_verified_at_the_hub() {
     let number = abha_core::demo::aadhaar(31);
     sim.add_residents(&[resident(&number, "Asha Devi")])
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let hub = hub_with_abdm(dir.path(), &sim).await;
-    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (_dir, hub, tablet) = camp(&sim).await;
     // An ABHA that exists at ABDM (made by demo auth for someone).
     let (m0, e0) = capture(&tablet.store, "Asha", &number, "9876500001");
     tablet.sync().await;
@@ -309,9 +299,7 @@ async fn test_linking_a_scanned_abha_is_verified_at_the_hub() {
 async fn test_lgd_masters_fetched_by_the_hub_reach_the_tablet() {
     use abha_core::model::RegionLevel;
     let sim = Sim::start(SimConfig::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let hub = hub_with_abdm(dir.path(), &sim).await;
-    let tablet = Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    let (_dir, hub, tablet) = camp(&sim).await;
     // Before any sync the bundled snapshot serves the forms.
     let states = tablet.store.regions(RegionLevel::State, 0).unwrap();
     assert_eq!(states.len(), 1);

@@ -210,7 +210,7 @@ const VERHOEFF_P: [[u8; 10]; 8] = [
 ];
 
 /// A well-formed Aadhaar number: 12 digits, first not 0 or 1, Verhoeff-valid.
-pub(crate) fn is_well_formed_aadhaar(s: &str) -> bool {
+pub fn is_well_formed_aadhaar(s: &str) -> bool {
     if !is_digits(s, 12) || s.starts_with(['0', '1']) {
         return false;
     }

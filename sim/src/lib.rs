@@ -38,6 +38,7 @@ mod world;
 
 pub use config::{Fault, FaultMode, Resident, ResidentError, SimConfig};
 pub use crypto::CryptoError;
+pub use ids::is_well_formed_aadhaar;
 pub use server::{Sim, SimError, SimHandle};
 pub use world::{AbhaRecord, SimState};
 

@@ -149,3 +149,12 @@ pub async fn wait_for(store: &Store, member: MemberId, e: EnrollmentId, want: En
 pub fn resident(aadhaar: &str, name: &str) -> Resident {
     Resident::new(aadhaar, name, "F", "1990-01-31", Some("9876500001"))
 }
+
+/// A hub with the bridge on the simulator, and one enrolled tablet for village V1 (the directory
+/// holds both stores; keep it alive).
+pub async fn camp(sim: &SimHandle) -> (tempfile::TempDir, RunningHub, super::Tablet) {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub_with_abdm(dir.path(), sim).await;
+    let tablet = super::Tablet::enrol(dir.path(), "t1", &hub, &[V1]).await;
+    (dir, hub, tablet)
+}

@@ -136,37 +136,13 @@ pub fn luhn(digits: &str) -> bool {
     sum % 10 == 0
 }
 
-/// Appends the Verhoeff check digit to 11 digits (for well-formed unknown Aadhaar numbers).
+/// Appends the Verhoeff check digit to 11 digits (for well-formed unknown Aadhaar numbers): the
+/// one digit the simulator's own check accepts.
 pub fn with_verhoeff(first11: &str) -> String {
-    const D: [[u8; 10]; 10] = [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
-        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
-        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
-        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
-        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
-        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-    ];
-    const P: [[u8; 10]; 8] = [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
-        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
-        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-    ];
-    const INV: [u8; 10] = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9];
-    let mut c = 0u8;
-    for (i, ch) in first11.chars().rev().enumerate() {
-        let d = ch.to_digit(10).expect("digit") as usize;
-        c = D[c as usize][P[(i + 1) % 8][d] as usize];
-    }
-    format!("{first11}{}", INV[c as usize])
+    (0..10)
+        .map(|d| format!("{first11}{d}"))
+        .find(|s| abha_abdm_sim::is_well_formed_aadhaar(s))
+        .expect("exactly one check digit fits")
 }
 
 /// `dd-mm-yyyy HH:mm:ss`.
