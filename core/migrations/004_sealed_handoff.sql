@@ -8,3 +8,5 @@
 -- re-send of the same ciphertext (a lost acknowledgement) is refused instead of kept again.
 ALTER TABLE members ADD COLUMN aadhaar_handed_at INTEGER;
 ALTER TABLE members ADD COLUMN aadhaar_spent_sealed_at INTEGER;
+-- Only members still holding a sealed number: what the handoff and the wipe scan.
+CREATE INDEX members_sealed ON members (pk) WHERE aadhaar_ciphertext IS NOT NULL;

@@ -240,3 +240,59 @@ fn test_hub_refuses_a_pushed_partial_set() {
         format!("{:?}", hub.household(id).unwrap().household)
     );
 }
+
+#[tokio::test]
+async fn test_sealed_numbers_the_hub_refuses_do_not_hold_back_later_ones() {
+    use abha_core::ids::{ConsentId, EnrollmentId, MemberId};
+    use abha_core::model::{NewEnrollment, Route};
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Store::open(dir.path().join("hub.db"), &StoreKey::random()).unwrap();
+    hub.set_sealing_key_id(sealer().key().id()).unwrap();
+    let tablet = Store::open(dir.path().join("t.db"), &StoreKey::random()).unwrap();
+    let mine = village(&tablet);
+    let theirs = other_village(&tablet);
+    let request = |h| -> MemberId {
+        let m = tablet.household(h).unwrap().members[0].id;
+        let e = NewEnrollment {
+            id: EnrollmentId::new(),
+            member_id: m,
+            route: Route::DemoAuth,
+            consent_id: ConsentId::new(),
+            attempt_of: None,
+        };
+        tablet.request_enrollment(&e, None).unwrap();
+        m
+    };
+    // A full batch of numbers the hub will refuse (outside this device's villages) comes first.
+    for i in 0..abha_core::sync::protocol::MAX_SEALED_ITEMS {
+        let n = aadhaar(&format!("{:011}", 23_000_000_000u64 + i as u64));
+        request(household(
+            &tablet,
+            theirs,
+            vec![member("Zoya", "head", Some(&n))],
+        ));
+    }
+    let n = aadhaar("98765432101");
+    let last = request(household(
+        &tablet,
+        mine,
+        vec![member("Asha", "head", Some(&n))],
+    ));
+    run(
+        &tablet,
+        &hub,
+        device_peer(&tablet, &[mine]),
+        &SyncOptions::default(),
+    )
+    .await;
+    assert!(
+        hub.sealed_aadhaar(last).unwrap().is_some(),
+        "handed despite the refused batch"
+    );
+    let (left, _) = tablet.sealed_to_hand(0, 1000).unwrap();
+    assert_eq!(
+        left.len(),
+        abha_core::sync::protocol::MAX_SEALED_ITEMS,
+        "refused ones stay"
+    );
+}

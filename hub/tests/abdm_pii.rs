@@ -243,7 +243,7 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
         (4, 4),
         "the ciphertext check sees sealed numbers before they are used"
     );
-    texts.push(format!("{:?}", tablet.store.sealed_to_hand(100)));
+    texts.push(format!("{:?}", tablet.store.sealed_to_hand(0, 100)));
     texts.push(format!(
         "{:?}",
         tablet.sync_with(&tablet.transport(), &common::fast()).await

@@ -60,12 +60,6 @@ struct Certificate {
     fetched: Instant,
 }
 
-#[derive(Debug, Default)]
-struct Counters {
-    sessions: u64,
-    calls: u64,
-}
-
 /// A client of the ABDM gateway and ABHA service.
 #[derive(Debug, Clone)]
 pub struct AbdmClient {
@@ -80,8 +74,6 @@ struct Inner {
     session: Mutex<Option<Session>>,
     paused_until: Mutex<Option<Instant>>,
     certificate: Mutex<Option<Certificate>>,
-    clock_offset_ms: std::sync::atomic::AtomicI64,
-    counters: std::sync::Mutex<Counters>,
 }
 
 fn url_ok(base: &str) -> Result<(), AbdmError> {
@@ -143,8 +135,6 @@ impl AbdmClient {
                 session: Mutex::new(None),
                 paused_until: Mutex::new(None),
                 certificate: Mutex::new(None),
-                clock_offset_ms: 0.into(),
-                counters: std::sync::Mutex::new(Counters::default()),
             }),
         })
     }
@@ -152,31 +142,6 @@ impl AbdmClient {
     /// The configuration.
     pub fn config(&self) -> &AbdmConfig {
         &self.inner.config
-    }
-
-    /// Corrects the hub clock used in `TIMESTAMP` by `ms` (e.g. from an NTP check).
-    pub fn set_clock_offset_ms(&self, ms: i64) {
-        self.inner
-            .clock_offset_ms
-            .store(ms, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Session calls and ABDM calls made so far (for metrics and tests).
-    pub fn counts(&self) -> (u64, u64) {
-        let c = self
-            .inner
-            .counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        (c.sessions, c.calls)
-    }
-
-    fn now(&self) -> OffsetDateTime {
-        let off = self
-            .inner
-            .clock_offset_ms
-            .load(std::sync::atomic::Ordering::Relaxed);
-        OffsetDateTime::now_utc() + time::Duration::milliseconds(off)
     }
 
     fn base(&self, host: Host) -> &str {
@@ -203,7 +168,7 @@ impl AbdmClient {
             .http
             .request(call.method.clone(), url)
             .header("REQUEST-ID", uuid::Uuid::new_v4().to_string())
-            .header("TIMESTAMP", timestamp(self.now()))
+            .header("TIMESTAMP", timestamp(OffsetDateTime::now_utc()))
             .header("X-CM-ID", &self.inner.config.cm_id);
         if let Some(t) = bearer {
             req = req.header(reqwest::header::AUTHORIZATION, format!("Bearer {t}"));
@@ -213,15 +178,6 @@ impl AbdmClient {
         }
         if let Some(b) = call.body {
             req = req.json(b);
-        }
-        {
-            let mut c = self
-                .inner
-                .counters
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            c.calls += 1;
-            c.sessions += u64::from(session_call);
         }
         let resp = req.send().await.map_err(classify)?;
         let status = resp.status().as_u16();
@@ -275,15 +231,6 @@ impl AbdmClient {
     ) -> Result<R, AbdmError> {
         let body = self.send(call).await?;
         serde_json::from_slice(&body).map_err(|_| AbdmError::BadReply { status: 200 })
-    }
-
-    async fn drop_token(&self) {
-        *self.inner.session.lock().await = None;
-    }
-
-    /// Forgets the cached session token (tests; key rotation).
-    pub async fn forget_session(&self) {
-        self.drop_token().await;
     }
 
     /// The current access token, fetching a new one when missing or close to expiry.

@@ -102,12 +102,14 @@ fn answered_list() -> String {
 
 impl Store {
     /// Sealed Aadhaar numbers the hub has not acknowledged, of members with a demographic-auth
-    /// request ABDM has not answered (tablet side).
-    pub fn sealed_to_hand(&self, limit: u32) -> Result<Vec<SealedItem>> {
+    /// request ABDM has not answered (tablet side), in storage order after `after` (a cursor:
+    /// the second value returned), so items a hub keeps refusing never hide later ones.
+    pub fn sealed_to_hand(&self, after: i64, limit: u32) -> Result<(Vec<SealedItem>, i64)> {
         let sql = format!(
-            "SELECT m.id, m.aadhaar_key_id, m.aadhaar_sealed_at, m.aadhaar_ciphertext
+            "SELECT m.id, m.aadhaar_key_id, m.aadhaar_sealed_at, m.aadhaar_ciphertext, m.pk
                FROM members m
               WHERE m.aadhaar_ciphertext IS NOT NULL AND m.aadhaar_handed_at IS NULL
+                AND m.pk > ?2
                 AND EXISTS (SELECT 1 FROM enrollments e WHERE e.member_id = m.id
                             AND e.deleted = 0 AND e.route = 'demo_auth'
                             AND e.state NOT IN {})
@@ -116,18 +118,21 @@ impl Store {
         );
         self.read(|c| {
             let mut st = c.prepare(&sql)?;
-            let rows = st.query_map([limit], |r| {
+            let rows = st.query_map(params![limit, after], |r| {
                 let id: Vec<u8> = r.get(0)?;
-                Ok((id, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((id, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?;
             let mut out = Vec::new();
+            let mut last = after;
             for row in rows {
-                let (id, key_id, sealed_at, ciphertext): (
+                let (id, key_id, sealed_at, ciphertext, pk): (
                     Vec<u8>,
                     Option<String>,
                     Option<i64>,
                     Vec<u8>,
+                    i64,
                 ) = row?;
+                last = pk;
                 if let Ok(member) = MemberId::from_slice(&id) {
                     out.push(SealedItem {
                         member,
@@ -137,7 +142,7 @@ impl Store {
                     });
                 }
             }
-            Ok(out)
+            Ok((out, last))
         })
     }
 

@@ -459,11 +459,13 @@ impl<T: Transport> Session<'_, T> {
     /// Hands the hub the sealed Aadhaar numbers its demographic-auth requests need. A hub that
     /// does not take them (an older one) is not an error: the numbers stay for the next sync.
     async fn hand_sealed_all(&mut self) -> Result<(), SyncError> {
+        let mut after = 0;
         loop {
-            let items = self.store.sealed_to_hand(MAX_SEALED_ITEMS as u32)?;
+            let (items, last) = self.store.sealed_to_hand(after, MAX_SEALED_ITEMS as u32)?;
             if items.is_empty() {
                 return Ok(());
             }
+            after = last;
             let msg = HandSealed {
                 protocol: PROTOCOL_VERSION,
                 replica: self.store.replica_id(),
@@ -487,8 +489,9 @@ impl<T: Transport> Session<'_, T> {
             let unsettled = msg.items.len() - settled.len();
             self.store.mark_sealed_handed(&settled)?;
             if unsettled > 0 {
+                // Not yet (the member's set has not arrived) or never (wrong key, outside the
+                // device's villages): sent again next sync; the rest go on.
                 tracing::info!(unsettled, "hub did not take some sealed numbers yet");
-                return Ok(());
             }
         }
     }

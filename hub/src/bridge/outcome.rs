@@ -140,10 +140,8 @@ pub fn judge_link(
             reason: Some(RefusalKind::NotFound.code().into()),
             abha: None,
         },
-        Err(e) => {
-            let fake_ok: std::result::Result<Enrolled, AbdmError> = Err(e);
-            judge(&fake_ok, job, credential_pause, systemic_pause)
-        }
+        // A failed lookup means what a failed enrolment call means.
+        Err(e) => judge(&Err(e), job, credential_pause, systemic_pause),
     }
 }
 
