@@ -6,6 +6,7 @@
 //! entry commit together. It has no UniFFI, no HTTP server and no Android types.
 //!
 //! - [`validate`]: identifier and name validation with structured, localisable error codes.
+//! - [`capture`]: a worker's form saved as records (validation, village, duplicates, sealing).
 //! - [`model`]: villages, households, members, workers, facilities, consents, enrolments.
 //! - [`seal`]: RSA-OAEP-SHA1 sealing and keyed tokens for Aadhaar numbers.
 //! - [`oplog`]: ops, hybrid logical clock, field merge rules.
@@ -14,6 +15,7 @@
 //! - [`demo`]: deterministic demo households for demos, benchmarks and load tests.
 
 pub mod abdm;
+pub mod capture;
 pub mod demo;
 pub mod ids;
 pub mod model;

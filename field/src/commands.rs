@@ -3,24 +3,20 @@
 use std::io::BufRead as _;
 use std::path::Path;
 
+use abha_core::capture::{Capture, today_ist};
 use abha_core::ids::{HouseholdId, VillageId};
 use abha_core::model::{
     HouseholdDraft, HouseholdForm, LgdCodes, MemberDraft, VillageDraft, WorkerDraft,
 };
+use abha_core::seal::AadhaarSealer;
 use abha_core::store::Store;
-use abha_core::validate::{self, Issue, Issues, Kind};
+use abha_core::validate::{self, Issues, Kind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::home::Home;
 use crate::output::{CliError, emit};
-
-fn today() -> time::Date {
-    // The worker's calendar date: India Standard Time.
-    let ist = time::UtcOffset::from_hms(5, 30, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(ist).date()
-}
 
 /// `init`.
 pub fn init(
@@ -230,56 +226,14 @@ pub fn read_secret_line() -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(line.trim().to_owned()))
 }
 
-fn known_village(store: &Store, code: Option<u32>, issues: &mut Issues) -> Option<VillageId> {
-    let code = code?;
-    let id = VillageId::from_lgd(code);
-    match store.villages() {
-        Ok(vs) if vs.iter().any(|v| v.id == id) => Some(id),
-        _ => {
-            issues.error("village", "village.unknown");
-            None
-        }
-    }
-}
-
-fn duplicate_warnings(
-    store: &Store,
-    home: &Home,
-    members: &[MemberDraft],
-) -> Result<Vec<Issue>, CliError> {
-    let sealer = home.sealer()?;
-    let mut out = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        let Some(a) = m.aadhaar.as_deref() else {
-            continue;
-        };
-        let mut scratch = Issues::new();
-        if let Some(digits) = validate::aadhaar(&mut scratch, "aadhaar", a) {
-            let token = sealer.token(&digits);
-            let found = store.members_with_aadhaar_token(&token)?;
-            if let Some(first) = found.first() {
-                let mut w = Issues::new();
-                w.warn_with(
-                    &format!("members[{i}].aadhaar"),
-                    "aadhaar.duplicate",
-                    &[("member_id", first.to_string())],
-                );
-                out.extend(w.warnings);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// `household add`.
 pub fn household_add(dir: &Path, input: FormInput, json: bool) -> Result<(), CliError> {
     let home = Home::load(dir)?;
     let store = home.open_store()?;
-    let mut issues = Issues::new();
-    let village_id = known_village(&store, input.village, &mut issues);
+    let sealer = home.sealer()?;
     let form = HouseholdForm {
         household: HouseholdDraft {
-            village_id: village_id.or(input.village.map(VillageId::from_lgd)),
+            village_id: input.village.map(VillageId::from_lgd),
             address: input.address,
             pincode: input.pincode,
             lat: input.lat,
@@ -287,37 +241,30 @@ pub fn household_add(dir: &Path, input: FormInput, json: bool) -> Result<(), Cli
         },
         members: input.members,
     };
-    let checked = match form.check(today()) {
-        Ok(c) if !issues.has_errors() => c,
-        Ok(c) => {
-            issues.warnings.extend(c.warnings);
-            return Err(validate::ValidationError {
-                errors: issues.errors,
-                warnings: issues.warnings,
-            }
-            .into());
-        }
-        Err(mut e) => {
-            e.errors.splice(0..0, issues.errors);
-            return Err(e.into());
-        }
-    };
-    let mut warnings = checked.warnings;
-    warnings.extend(duplicate_warnings(&store, &home, &form.members)?);
-    let sealer = home.sealer()?;
-    let new = checked
-        .value
-        .seal(Some(&sealer), home.config.worker_id)
-        .map_err(|e| CliError::new("seal.failed", &e.to_string()))?;
-    let id = store.create_household(&new)?;
-    let code = new.household.code.to_string();
-    let members: Vec<String> = new.members.iter().map(|m| m.id.to_string()).collect();
+    let saved = capture(&store, &sealer, &home).save_household(&form)?;
+    let code = saved.code;
+    let members: Vec<String> = saved.member_ids.iter().map(ToString::to_string).collect();
     emit(
         json,
-        &json!({"ok": true, "household_id": id, "code": code, "member_ids": members, "warnings": warnings}),
-        || format!("household {code} added ({id}), {} members", members.len()),
+        &json!({"ok": true, "household_id": saved.id, "code": code, "member_ids": members, "warnings": saved.warnings}),
+        || {
+            format!(
+                "household {code} added ({}), {} members",
+                saved.id,
+                members.len()
+            )
+        },
     );
     Ok(())
+}
+
+fn capture<'a>(store: &'a Store, sealer: &'a AadhaarSealer, home: &Home) -> Capture<'a> {
+    Capture {
+        store,
+        sealer: Some(sealer),
+        worker: home.config.worker_id,
+        today: today_ist(),
+    }
 }
 
 /// Finds a household by id or printed code.
@@ -418,29 +365,12 @@ pub fn member_add(
     let home = Home::load(dir)?;
     let store = home.open_store()?;
     let hh = resolve_household(&store, household)?;
-    let mut issues = Issues::new();
-    let valid = draft.check(&mut issues, "", today());
-    let Some(valid) = valid.filter(|_| !issues.has_errors()) else {
-        return Err(validate::ValidationError {
-            errors: issues.errors,
-            warnings: issues.warnings,
-        }
-        .into());
-    };
-    let mut warnings = issues.warnings;
-    for mut w in duplicate_warnings(&store, &home, std::slice::from_ref(&draft))? {
-        w.field = "aadhaar".into();
-        warnings.push(w);
-    }
     let sealer = home.sealer()?;
-    let new = valid
-        .seal(Some(&sealer))
-        .map_err(|e| CliError::new("seal.failed", &e.to_string()))?;
-    let id = store.add_member(hh, &new, home.config.worker_id)?;
+    let saved = capture(&store, &sealer, &home).add_member(hh, &draft)?;
     emit(
         json,
-        &json!({"ok": true, "member_id": id, "household_id": hh, "warnings": warnings}),
-        || format!("member {id} added"),
+        &json!({"ok": true, "member_id": saved.id, "household_id": hh, "warnings": saved.warnings}),
+        || format!("member {} added", saved.id),
     );
     Ok(())
 }
@@ -493,7 +423,7 @@ pub fn demo_capture(dir: &Path, village: u32, count: u32, seed: u64) -> Result<(
     for n in 0..count {
         let form =
             abha_core::demo::household(&mut rng, vid, seed.wrapping_mul(1_000_003) + u64::from(n));
-        let valid = form.check(today())?.value;
+        let valid = form.check(today_ist())?.value;
         let new = valid
             .seal(Some(&sealer), home.config.worker_id)
             .map_err(|e| CliError::new("seal.failed", &e.to_string()))?;

@@ -256,7 +256,7 @@ fn test_form_errors_are_structured_and_complete() {
         })
         .collect();
     for (f, c) in [
-        ("village", "village.unknown"),
+        ("household.village_id", "village.unknown"),
         ("household.address", "text.required"),
         ("household.pincode", "pincode.format"),
         ("members[0].given_name", "name.chars"),

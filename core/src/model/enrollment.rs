@@ -140,6 +140,8 @@ pub struct Enrollment {
     pub abha_number: Option<String>,
     /// The attempt this corrects.
     pub attempt_of: Option<EnrollmentId>,
+    /// The consent it rests on.
+    pub consent_id: Option<ConsentId>,
     /// Created at (Unix ms).
     pub created_at: Option<i64>,
 }

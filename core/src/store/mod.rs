@@ -19,7 +19,9 @@ mod placement;
 mod queries;
 mod regions;
 mod replicate;
+mod review;
 mod sealed;
+mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,7 +35,9 @@ pub use open::StoreKey;
 pub use peers::PeerState;
 pub use queries::{HouseholdDetail, HouseholdSummary, OutboxEntry, PendingCounts};
 pub use replicate::ApplyStats;
+pub use review::{ATTENTION_STATES, DuplicateGroup};
 pub use sealed::{HeldSealed, SealedItem, SealedVerdict};
+pub use settings::{DeviceSettings, HubLink};
 
 use crate::ids::ReplicaId;
 use crate::oplog::{Clock, SystemClock};

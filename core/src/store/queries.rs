@@ -9,7 +9,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::Store;
 use super::error::{Result, StoreError};
-use crate::ids::{EnrollmentId, HouseholdId, MemberId, VillageId, WorkerId};
+use crate::ids::{ConsentId, EnrollmentId, HouseholdId, MemberId, VillageId, WorkerId};
 use crate::model::{Enrollment, Household, LgdCodes, Member, Village};
 
 /// One line of the household list.
@@ -72,7 +72,11 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
-fn uuid_col<T>(r: &Row<'_>, i: usize, f: impl Fn(uuid::Uuid) -> T) -> rusqlite::Result<Option<T>> {
+pub(super) fn uuid_col<T>(
+    r: &Row<'_>,
+    i: usize,
+    f: impl Fn(uuid::Uuid) -> T,
+) -> rusqlite::Result<Option<T>> {
     let b: Option<Vec<u8>> = r.get(i)?;
     Ok(b.and_then(|b| uuid::Uuid::from_slice(&b).ok()).map(f))
 }
@@ -81,12 +85,13 @@ fn bad_id() -> rusqlite::Error {
     rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob)
 }
 
-const MEMBER_COLS: &str = "m.id, m.household_id, m.given_name, m.middle_name, m.family_name,
+pub(super) const MEMBER_COLS: &str =
+    "m.id, m.household_id, m.given_name, m.middle_name, m.family_name,
     m.name_latin, m.gender, m.birth_date, m.mobile, m.relation, m.aadhaar_last4,
     m.aadhaar_ciphertext IS NOT NULL, m.abha_number,
     m.abha_address, m.created_by, m.created_at";
 
-fn member_row(r: &Row<'_>) -> rusqlite::Result<Member> {
+pub(super) fn member_row(r: &Row<'_>) -> rusqlite::Result<Member> {
     let last4: Option<String> = r.get(10)?;
     Ok(Member {
         id: uuid_col(r, 0, MemberId::from_uuid)?.ok_or_else(bad_id)?,
@@ -124,6 +129,27 @@ fn summary_row(r: &Row<'_>) -> rusqlite::Result<HouseholdSummary> {
         member_count: r.get(5)?,
         created_at: r.get(6)?,
     })
+}
+
+pub(super) const ENROLLMENT_COLS: &str =
+    "id, member_id, route, state, reason_code, abha_number, attempt_of, created_at, consent_id";
+
+/// One enrollment row of [`ENROLLMENT_COLS`]; `None` for a row without a readable id.
+pub(super) fn enrollment_row(r: &Row<'_>) -> rusqlite::Result<Option<Enrollment>> {
+    let Some(id) = uuid_col(r, 0, EnrollmentId::from_uuid)? else {
+        return Ok(None);
+    };
+    Ok(Some(Enrollment {
+        id,
+        member_id: uuid_col(r, 1, MemberId::from_uuid)?,
+        route: r.get(2)?,
+        state: r.get(3)?,
+        reason_code: r.get(4)?,
+        abha_number: r.get(5)?,
+        attempt_of: uuid_col(r, 6, EnrollmentId::from_uuid)?,
+        created_at: r.get(7)?,
+        consent_id: uuid_col(r, 8, ConsentId::from_uuid)?,
+    }))
 }
 
 fn members_of(conn: &Connection, h: HouseholdId) -> Result<Vec<Member>> {
@@ -220,42 +246,15 @@ impl Store {
     /// The ABHA requests of a member, oldest first (corrections follow what they correct).
     pub fn enrollments_of(&self, member: MemberId) -> Result<Vec<Enrollment>> {
         self.read(|conn| {
-            let mut st = conn.prepare_cached(
-                "SELECT id, member_id, route, state, reason_code, abha_number, attempt_of, created_at
-                   FROM enrollments WHERE member_id = ?1 AND deleted = 0 ORDER BY created_at, pk",
-            )?;
-            let rows = st.query_map([member.as_bytes()], |r| {
-                let id = |i: usize| -> rusqlite::Result<Option<Vec<u8>>> { r.get(i) };
-                Ok((
-                    id(0)?,
-                    id(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    id(6)?,
-                    r.get(7)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, member, route, state, reason_code, abha_number, attempt_of, created_at) =
-                    row?;
-                let Some(id) = id.and_then(|b| EnrollmentId::from_slice(&b).ok()) else {
-                    continue;
-                };
-                out.push(Enrollment {
-                    id,
-                    member_id: member.and_then(|b| MemberId::from_slice(&b).ok()),
-                    route,
-                    state,
-                    reason_code,
-                    abha_number,
-                    attempt_of: attempt_of.and_then(|b| EnrollmentId::from_slice(&b).ok()),
-                    created_at,
-                });
-            }
-            Ok(out)
+            let sql = format!(
+                "SELECT {ENROLLMENT_COLS} FROM enrollments
+                  WHERE member_id = ?1 AND deleted = 0 ORDER BY created_at, pk"
+            );
+            let mut st = conn.prepare_cached(&sql)?;
+            let rows = st.query_map([member.as_bytes()], enrollment_row)?;
+            Ok(rows
+                .filter_map(|r| r.transpose())
+                .collect::<rusqlite::Result<_>>()?)
         })
     }
 

@@ -233,6 +233,15 @@ impl HttpTransport {
         let (bytes, _) = self.send(req).await?;
         serde_json::from_slice(&bytes).map_err(|_| TransportError::BadReply)
     }
+
+    /// A JSON read (administration lists).
+    pub async fn get_json<R: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+    ) -> Result<R, TransportError> {
+        let (bytes, _) = self.send(self.client.get(self.url(path)?)).await?;
+        serde_json::from_slice(&bytes).map_err(|_| TransportError::BadReply)
+    }
 }
 
 fn network(e: reqwest::Error) -> TransportError {

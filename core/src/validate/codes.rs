@@ -166,6 +166,36 @@ pub const ALL: &[&str] = &[
     GPS_OUTSIDE_INDIA,
 ];
 
+/// Codes of whole forms and records rather than single identifiers (written where the rule
+/// lives, listed here so the apps' message tables can be checked for completeness).
+pub const FORM: &[&str] = &[
+    "text.required",
+    "text.chars",
+    "text.too_long",
+    "relation.invalid",
+    "relation.second_head",
+    "village.required",
+    "village.unknown",
+    "household_code.format",
+    "household_code.checksum",
+    "lgd.code",
+    "lgd.state",
+    "asha_id.format",
+    "consent.version",
+    "consent.language",
+    "consent.text",
+    "consent.guardian_required",
+    "consent.operator_required",
+    "id.format",
+    AADHAAR_DUPLICATE,
+    AADHAAR_NO_SEALING_KEY,
+];
+
+/// Warning: this Aadhaar number (its keyed token) is already on the device. Param `member_id`.
+pub const AADHAAR_DUPLICATE: &str = "aadhaar.duplicate";
+/// No hub key to seal an Aadhaar number to yet (the device is not enrolled).
+pub const AADHAAR_NO_SEALING_KEY: &str = "aadhaar.no_sealing_key";
+
 #[cfg(test)]
 mod tests {
     use super::*;
