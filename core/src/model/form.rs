@@ -51,13 +51,15 @@ impl HouseholdForm {
         let mut members = Vec::with_capacity(self.members.len());
         let mut heads = 0;
         for (i, m) in self.members.iter().enumerate() {
-            if let Some(v) = m.check(&mut issues, &format!("members[{i}]."), today) {
-                if v.relation == Relation::Head {
-                    heads += 1;
-                    if heads > 1 {
-                        issues.error(&format!("members[{i}].relation"), "relation.second_head");
-                    }
+            // Heads are counted from the relation as typed, so a second head is reported even
+            // when another field of the first head is wrong: the worker sees every problem.
+            if Relation::parse(m.relation.trim()) == Some(Relation::Head) {
+                heads += 1;
+                if heads > 1 {
+                    issues.error(&format!("members[{i}].relation"), "relation.second_head");
                 }
+            }
+            if let Some(v) = m.check(&mut issues, &format!("members[{i}]."), today) {
                 members.push(v);
             }
         }

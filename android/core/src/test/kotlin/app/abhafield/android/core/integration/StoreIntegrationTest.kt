@@ -84,6 +84,7 @@ class StoreIntegrationTest {
             "members[0].mobile" to "mobile.length",
             "members[1].relation" to "relation.second_head",
         )
+        val before = store.pending().changes
         val checked = store.checkHousehold(bad)
         val e = assertFailsWith<FieldException.Validation> { store.createHousehold(bad) }
         for (got in listOf(checked.errors, e.errors)) {
@@ -96,7 +97,7 @@ class StoreIntegrationTest {
         val message = e.message ?: ""
         for (secret in listOf("R2D2", "2341", "12345", "2999")) assertFalse(secret in message, "input leaked into the message")
         assertTrue(store.households(null, 10u, 0u).isEmpty())
-        assertEquals(0uL, store.pending().changes)
+        assertEquals(before, store.pending().changes, "nothing written")
     }
 
     @Test

@@ -47,7 +47,7 @@ class SyncIntegrationTest {
     }
 
     @Test
-    fun `a tablet's work reaches the hub with progress, and another tablet receives it`() = runBlocking {
+    fun `a tablet's work reaches the hub with progress, and another tablet receives it`() = runBlocking<Unit> {
         val (a, hub) = enrolled()
         val ids = (1..40).map { a.createHousehold(Rig.household(n = 3, address = "House $it")).id }
         val progress = Recorder()
@@ -77,7 +77,7 @@ class SyncIntegrationTest {
     }
 
     @Test
-    fun `a cancelled sync stops, keeps the work, and the next sync finishes it exactly once`() = runBlocking {
+    fun `a cancelled sync stops, keeps the work, and the next sync finishes it exactly once`() = runBlocking<Unit> {
         val (a, hub) = enrolled()
         val ids = (1..200).map { a.createHousehold(Rig.household(n = 4, aadhaar = null, address = "Lane $it")).id }
         val before = a.pending().changes
@@ -104,7 +104,7 @@ class SyncIntegrationTest {
     }
 
     @Test
-    fun `cancelling the coroutine stops the sync and a later one completes`() = runBlocking {
+    fun `cancelling the coroutine stops the sync and a later one completes`() = runBlocking<Unit> {
         val (a, hub) = enrolled()
         repeat(80) { a.createHousehold(Rig.household(n = 4, aadhaar = null, address = "Row $it")) }
         val started = CompletableDeferred<Unit>()
@@ -119,7 +119,7 @@ class SyncIntegrationTest {
     }
 
     @Test
-    fun `a bad token is refused, and a supervisor sees devices with pending work`() = runBlocking {
+    fun `a bad token is refused, and a supervisor sees devices with pending work`() = runBlocking<Unit> {
         val (a, hub) = enrolled()
         val bad = hub.copy(token = "not-a-token")
         val refused = assertFailsWith<FieldException.Refused> { a.sync(bad, Recorder(), SyncCancel()) }
