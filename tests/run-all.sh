@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test: the Rust workspace (cargo test), then the Kotlin suite on a JVM (android/jvm-test.sh:
+# the generated bindings, android/core's screen models, integration tests with a real hub).
+# Ends with one line `N passed, N failed` over both.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+cargo test --workspace --locked 2>&1 | tee "$log"
+rust=${PIPESTATUS[0]}
+bash android/jvm-test.sh 2>&1 | tee -a "$log"
+kotlin=${PIPESTATUS[0]}
+
+# cargo: "test result: ok. 12 passed; 0 failed; ..."; the Kotlin script: "N passed, N failed".
+awk '
+    /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } }
+    /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+    END { print p+0 " passed, " f+0 " failed" }' "$log"
+[ "$rust" = 0 ] && [ "$kotlin" = 0 ]
