@@ -1,0 +1,80 @@
+package app.abhafield.android.ui.viewmodels
+
+import androidx.lifecycle.ViewModel
+import androidx.lifecycle.viewModelScope
+import app.abhafield.android.AppContainer
+import app.abhafield.android.core.ui.ConsentModel
+import app.abhafield.android.core.ui.EnrollmentModel
+import app.abhafield.android.core.ui.HouseholdFormModel
+import app.abhafield.android.core.ui.HouseholdListModel
+import app.abhafield.android.core.ui.MemberFormModel
+import app.abhafield.android.core.ui.SupervisorModel
+import app.abhafield.android.core.ui.SyncModel
+import app.abhafield.core.MemberRecord
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.distinctUntilChanged
+import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.launch
+
+/*
+ * Why this file exists: the AndroidX ViewModels. Each only holds an android/core screen model
+ * built with viewModelScope (so it survives rotation and is cancelled with its screen) and, where
+ * the screen writes to the store, tells the sync coordinator afterwards so the new work is sent
+ * soon (the policy decides when). No logic of its own.
+ */
+
+/** Calls the coordinator's reschedule each time [changed] turns true. */
+private fun ViewModel.rescheduleOn(container: AppContainer, changed: Flow<Boolean>) {
+    viewModelScope.launch {
+        changed.distinctUntilChanged().filter { it }.collect {
+            container.notifyChanged()
+            runCatching { container.coordinator.reschedule() }
+        }
+    }
+}
+
+class HouseholdListViewModel(container: AppContainer) : ViewModel() {
+    val model = HouseholdListModel(viewModelScope, container.field)
+}
+
+class HouseholdFormViewModel(container: AppContainer) : ViewModel() {
+    val model = HouseholdFormModel(viewModelScope, container.field)
+
+    init {
+        rescheduleOn(container, model.state.map { it.saved != null })
+    }
+}
+
+class MemberFormViewModel(container: AppContainer, householdId: String, existing: MemberRecord?) : ViewModel() {
+    val model = MemberFormModel(viewModelScope, container.field, householdId, existing)
+
+    init {
+        rescheduleOn(container, model.state.map { it.savedMemberId != null || it.deleted })
+    }
+}
+
+class ConsentViewModel(container: AppContainer, memberId: String, language: String, guardianRequired: Boolean) : ViewModel() {
+    val model = ConsentModel(viewModelScope, container.field, container.consentTexts, memberId, language, guardianRequired)
+
+    init {
+        rescheduleOn(container, model.state.map { it.consentId != null })
+    }
+}
+
+class EnrollmentViewModel(container: AppContainer, memberId: String) : ViewModel() {
+    val model = EnrollmentModel(viewModelScope, container.field, memberId)
+
+    init {
+        // A new request (or retry) appears in the list once stored.
+        rescheduleOn(container, model.state.map { s -> !s.busy && s.error == null && s.requests.isNotEmpty() })
+    }
+}
+
+class SyncViewModel(container: AppContainer) : ViewModel() {
+    val model = SyncModel(viewModelScope, container.runner, container.field)
+}
+
+class SupervisorViewModel(container: AppContainer) : ViewModel() {
+    val model = SupervisorModel(viewModelScope, container.field, container.sync)
+}

@@ -1,0 +1,188 @@
+/**
+ * The form for one member of an existing household: add a member, or correct one.
+ *
+ * The core has no separate "check a member" call, so inline validation checks a one-member form
+ * through `checkHousehold` and keeps only that member's messages, renamed to the unprefixed field
+ * names `addMember` and `updateMember` report (`members[0].birth_date` → `birth_date`); messages
+ * of the whole form and of the live save use one naming. A correction sends only the fields that
+ * changed, so a correction made on another tablet to another field survives the merge.
+ *
+ * Intents are meant to be called from the thread of [scope]'s dispatcher (Main on Android).
+ */
+package app.abhafield.android.core.ui
+
+import app.abhafield.android.core.i18n.FieldMessage
+import app.abhafield.android.core.i18n.MessageKeys
+import app.abhafield.android.core.repo.FieldRepository
+import app.abhafield.android.core.repo.HouseholdDraft
+import app.abhafield.core.FieldException
+import app.abhafield.core.FieldIssue
+import app.abhafield.core.MemberPatchInput
+import app.abhafield.core.MemberRecord
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+
+/** Adding a member or editing one. */
+enum class MemberFormMode { ADD, EDIT }
+
+/** The member form. Field keys are unprefixed core names (`given_name`, `aadhaar`). */
+data class MemberFormState(
+    val mode: MemberFormMode,
+    val householdId: String,
+    val memberId: String? = null,
+    val fields: MemberFields = MemberFields(),
+    val errors: Map<String, List<FieldMessage>> = emptyMap(),
+    val warnings: Map<String, List<FieldMessage>> = emptyMap(),
+    val errorCount: Int = 0,
+    val checking: Boolean = false,
+    val saving: Boolean = false,
+    /** Set once saved (the new member's id, or the edited member's). */
+    val savedMemberId: String? = null,
+    val savedWarnings: List<FieldMessage> = emptyList(),
+    val deleted: Boolean = false,
+    val error: String? = null,
+) {
+    val editable: Boolean get() = !saving && savedMemberId == null && !deleted
+}
+
+/** The model of the add/edit member screen. */
+class MemberFormModel(
+    private val scope: CoroutineScope,
+    private val repo: FieldRepository,
+    householdId: String,
+    existing: MemberRecord? = null,
+    validateDelayMillis: Long = 400,
+    delay: Delay = CoroutineDelay,
+) {
+    private var original: MemberFields = existing?.let { MemberFields.of(it, uid = 1) } ?: MemberFields(uid = 1)
+    private val _state = MutableStateFlow(
+        MemberFormState(
+            mode = if (existing == null) MemberFormMode.ADD else MemberFormMode.EDIT,
+            householdId = existing?.householdId ?: householdId,
+            memberId = existing?.id,
+            fields = original,
+        ),
+    )
+    val state: StateFlow<MemberFormState> = _state.asStateFlow()
+
+    private val checks = Debouncer(scope, delay, validateDelayMillis)
+    private var issues = FormIssues()
+    private var touched: Set<String> = emptySet()
+    private var showAll = false
+
+    /** Edits the fields: `edit { it.copy(mobile = "98…") }`. The Aadhaar field is ignored when editing. */
+    fun edit(change: (MemberFields) -> MemberFields) {
+        val s = _state.value
+        if (!s.editable) return
+        var after = change(s.fields).copy(uid = s.fields.uid)
+        if (s.mode == MemberFormMode.EDIT) after = after.copy(aadhaar = "")
+        touched = touched + after.changedFrom(s.fields)
+        _state.update { it.copy(fields = after, error = null) }
+        publish()
+        checks.run { check() }
+    }
+
+    /** Checks now and shows every message. */
+    fun validate() {
+        if (!_state.value.editable) return
+        showAll = true
+        publish()
+        checks.run(immediate = true) { check() }
+    }
+
+    /** Adds the member, or saves the changed fields of the edited one. */
+    fun save() {
+        val s = _state.value
+        if (!s.editable) return
+        checks.cancel()
+        showAll = true
+        _state.update { it.copy(saving = true, checking = false, error = null) }
+        scope.launch {
+            try {
+                when (s.mode) {
+                    MemberFormMode.ADD -> {
+                        val saved = repo.addMember(s.householdId, s.fields.toDraft())
+                        issues = FormIssues(warnings = saved.warnings)
+                        _state.update {
+                            it.copy(fields = it.fields.withoutAadhaar(), savedMemberId = saved.id, memberId = saved.id,
+                                savedWarnings = saved.warnings.map(MessageKeys::forIssue))
+                        }
+                    }
+                    MemberFormMode.EDIT -> {
+                        val id = requireNotNull(s.memberId)
+                        val patch = s.fields.patchFrom(original)
+                        if (patch != MemberPatchInput()) {
+                            val record = repo.updateMember(id, patch)
+                            original = MemberFields.of(record, uid = s.fields.uid)
+                        }
+                        issues = FormIssues()
+                        _state.update { it.copy(fields = original, savedMemberId = id) }
+                    }
+                }
+            } catch (e: FieldException.Validation) {
+                issues = FormIssues(e.errors, e.warnings)
+            } catch (e: CancellationException) {
+                throw e
+            } catch (e: Throwable) {
+                _state.update { it.copy(error = MessageKeys.forThrowable(e)) }
+            } finally {
+                _state.update { it.copy(saving = false) }
+                publish()
+            }
+        }
+    }
+
+    /** Deletes the edited member (a tombstone that syncs). */
+    fun delete() {
+        val s = _state.value
+        val id = s.memberId ?: return
+        if (s.mode != MemberFormMode.EDIT || s.saving || s.deleted) return
+        checks.cancel()
+        _state.update { it.copy(saving = true, error = null) }
+        scope.launch {
+            keyed({ key -> _state.update { it.copy(error = key) } }, { _state.update { it.copy(saving = false) } }) {
+                repo.deleteMember(id)
+                _state.update { it.copy(deleted = true) }
+            }
+        }
+    }
+
+    private suspend fun check() {
+        val draft = _state.value.fields.toDraft()
+        _state.update { it.copy(checking = true) }
+        try {
+            // A one-member form: only this member's messages are kept, without the prefix.
+            val result = repo.checkHousehold(HouseholdDraft(villageCode = null, address = "", members = listOf(draft)))
+            issues = FormIssues(result.errors.ofMember(), result.warnings.ofMember())
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Throwable) {
+            _state.update { it.copy(error = MessageKeys.forThrowable(e)) }
+        } finally {
+            _state.update { it.copy(checking = false) }
+            publish()
+        }
+    }
+
+    private fun publish() {
+        _state.update {
+            it.copy(
+                errors = issues.visibleErrors(touched, showAll),
+                warnings = issues.visibleWarnings(touched, showAll),
+                errorCount = issues.errors.size,
+            )
+        }
+    }
+
+    private companion object {
+        fun List<FieldIssue>.ofMember(): List<FieldIssue> = mapNotNull { issue ->
+            val (i, name) = FormFields.parseMember(issue.field) ?: return@mapNotNull null
+            if (i == 0) issue.copy(field = name) else null
+        }
+    }
+}

@@ -1,0 +1,215 @@
+/**
+ * Hand-written fakes of the repositories and builders of the generated records, so the screen
+ * models and the sync code are tested without the native library, a database or a hub.
+ *
+ * A fake call can be held at a [Gates] gate until the test opens it, which is how tests look at
+ * the "saving", "running" and "only one at a time" states without sleeping.
+ */
+package app.abhafield.android.core.fakes
+
+import app.abhafield.android.core.repo.FieldRepository
+import app.abhafield.android.core.repo.HouseholdDraft
+import app.abhafield.android.core.repo.MemberDraft
+import app.abhafield.android.core.repo.SyncRepository
+import app.abhafield.android.core.sync.Clock
+import app.abhafield.core.ConsentInput
+import app.abhafield.core.DeviceReport
+import app.abhafield.core.DeviceStatus
+import app.abhafield.core.DuplicateGroupRecord
+import app.abhafield.core.EnrollmentRecord
+import app.abhafield.core.EnrollmentRoute
+import app.abhafield.core.FieldIssue
+import app.abhafield.core.FormCheck
+import app.abhafield.core.HouseholdRecord
+import app.abhafield.core.HouseholdSummaryRecord
+import app.abhafield.core.MemberPatchInput
+import app.abhafield.core.MemberRecord
+import app.abhafield.core.NoHandle
+import app.abhafield.core.PendingWork
+import app.abhafield.core.SavedHousehold
+import app.abhafield.core.SavedMember
+import app.abhafield.core.SyncCancel
+import app.abhafield.core.SyncPhase
+import app.abhafield.core.SyncProgressRecord
+import app.abhafield.core.SyncStatus
+import app.abhafield.core.SyncSummary
+import app.abhafield.core.VillageRecord
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.runBlocking
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
+
+/** Runs [block] with a scope on `Dispatchers.Unconfined` that is cancelled afterwards. */
+fun withScope(block: suspend CoroutineScope.(scope: CoroutineScope) -> Unit) = runBlocking {
+    val scope = CoroutineScope(SupervisorJob() + Dispatchers.Unconfined)
+    try {
+        block(scope)
+    } finally {
+        scope.cancel()
+    }
+}
+
+/** Gates a fake call waits at until the test opens them. */
+class Gates {
+    private val gates = ConcurrentHashMap<String, CompletableDeferred<Unit>>()
+
+    /** Makes calls named [name] wait until [open]. */
+    fun close(name: String) {
+        gates[name] = CompletableDeferred()
+    }
+
+    fun open(name: String) {
+        gates.remove(name)?.complete(Unit)
+    }
+
+    suspend fun pass(name: String) {
+        gates[name]?.await()
+    }
+}
+
+fun issue(field: String, code: String, params: Map<String, String> = emptyMap()) = FieldIssue(field, code, params)
+
+fun village(code: UInt, name: String = "V$code") = VillageRecord("village-$code", 1u, 2u, 3u, code, name)
+
+fun summary(id: String, villageId: String? = "village-900101", head: String = "Sita", createdAt: Long = 0) =
+    HouseholdSummaryRecord(id, "CODE-$id", villageId, "Lane", head, 3u, createdAt)
+
+fun member(id: String, householdId: String = "h1", givenName: String = "Sita", relation: String = "head") = MemberRecord(
+    id = id, householdId = householdId, givenName = givenName, middleName = null, familyName = "Bhat", nameLatin = null,
+    gender = "F", birthDate = "1985-02-01", mobile = null, relation = relation, aadhaarMasked = null, aadhaarSealed = false,
+    abhaNumber = null, abhaAddress = null, createdAt = 0,
+)
+
+fun enrollment(id: String, state: String?, reason: String? = null, attemptOf: String? = null, abha: String? = null, memberId: String = "m1") =
+    EnrollmentRecord(id, memberId, "demo_auth", state, reason, abha, attemptOf, 0)
+
+fun device(id: String, pending: ULong = 0u, wedged: ULong = 0u, oldest: Long? = null) =
+    DeviceReport(id, null, "worker", null, pending, wedged, oldest, false)
+
+fun pendingWork(changes: ULong = 0u) = PendingWork(changes, changes * 10u, 0u, null, 0u)
+
+fun progress(phase: SyncPhase, batch: UInt = 0u, sent: ULong = 0u, received: ULong = 0u) =
+    SyncProgressRecord(phase, batch, null, sent, received, sent * 100u, received * 100u)
+
+fun syncSummary(pushed: ULong = 5u, pulled: ULong = 7u) = SyncSummary(pushed, pulled, 3u, 500u, 700u, pendingWork(0u))
+
+/** A settable clock. */
+class FakeClock(var now: Long = 1_700_000_000_000L) : Clock {
+    override fun nowMillis(): Long = now
+}
+
+/** A cancel handle without the native library. */
+class FakeCancel : SyncCancel(NoHandle) {
+    @Volatile var cancelled = false
+    @Volatile var closed = false
+    override fun cancel() {
+        cancelled = true
+    }
+    override fun isCancelled(): Boolean = cancelled
+    override fun close() {
+        closed = true
+    }
+    override fun destroy() {
+        closed = true
+    }
+}
+
+/** An in-memory [FieldRepository] whose answers tests set, recording every call by name. */
+class FakeFieldRepository : FieldRepository {
+    val gates = Gates()
+    val calls = CopyOnWriteArrayList<String>()
+
+    var villages = listOf(village(900101u), village(900102u))
+    var householdPages: (UInt?, Int, Int) -> List<HouseholdSummaryRecord> = { _, limit, offset ->
+        (0 until 120).map { summary("h$it") }.drop(offset).take(limit)
+    }
+    var findByCode: (String) -> List<HouseholdSummaryRecord> = { emptyList() }
+    var search: (String) -> List<MemberRecord> = { emptyList() }
+    var check: (HouseholdDraft) -> FormCheck = { FormCheck(emptyList(), emptyList()) }
+    var create: (HouseholdDraft) -> SavedHousehold = { d -> SavedHousehold("h-new", "K3M9-QXD7", d.members.indices.map { "m$it" }, emptyList()) }
+    var add: (String, MemberDraft) -> SavedMember = { h, _ -> SavedMember("m-new", h, emptyList()) }
+    var update: (String, MemberPatchInput) -> MemberRecord = { id, p -> member(id).copy(givenName = p.givenName ?: "Sita") }
+    var consent: (ConsentInput) -> String = { "consent-1" }
+    var enrollmentList = mutableListOf<EnrollmentRecord>()
+    var enrollmentsError: Throwable? = null
+    var request: (String, EnrollmentRoute, String) -> EnrollmentRecord = { m, _, _ ->
+        enrollment("e${enrollmentList.size + 1}", "queued", memberId = m).also { enrollmentList += it }
+    }
+    var retry: (String, MemberPatchInput, String?) -> EnrollmentRecord = { old, _, _ ->
+        enrollment("e${enrollmentList.size + 1}", "queued", attemptOf = old).also { enrollmentList += it }
+    }
+    var pendingWork = pendingWork(0u)
+    var last: SyncStatus? = null
+    var attention: () -> List<EnrollmentRecord> = { emptyList() }
+    var dupes: () -> List<DuplicateGroupRecord> = { emptyList() }
+    var status = DeviceStatus("replica", "http://hub", "dev-1", "worker", "worker-1", true)
+
+    val checked = CopyOnWriteArrayList<HouseholdDraft>()
+    val created = CopyOnWriteArrayList<HouseholdDraft>()
+    val added = CopyOnWriteArrayList<MemberDraft>()
+    val patches = CopyOnWriteArrayList<Pair<String, MemberPatchInput>>()
+    val consents = CopyOnWriteArrayList<ConsentInput>()
+    val retryAadhaar = CopyOnWriteArrayList<String?>()
+    val deleted = CopyOnWriteArrayList<String>()
+
+    private suspend fun <T> call(name: String, block: () -> T): T {
+        calls += name
+        gates.pass(name)
+        return block()
+    }
+
+    override suspend fun households(villageCode: UInt?, limit: Int, offset: Int) = call("households") { householdPages(villageCode, limit, offset) }
+    override suspend fun findHousehold(code: String) = call("findHousehold") { findByCode(code) }
+    override suspend fun searchMembers(query: String, limit: Int) = call("searchMembers") { search(query).take(limit) }
+    override suspend fun household(id: String): HouseholdRecord = call("household") {
+        HouseholdRecord(id, "CODE", null, "Lane", null, null, null, null, 0, emptyList())
+    }
+    override suspend fun checkHousehold(form: HouseholdDraft) = call("checkHousehold") { checked += form; check(form) }
+    override suspend fun createHousehold(form: HouseholdDraft) = call("createHousehold") { created += form; create(form) }
+    override suspend fun addMember(householdId: String, member: MemberDraft) = call("addMember") { added += member; add(householdId, member) }
+    override suspend fun updateMember(memberId: String, patch: MemberPatchInput) = call("updateMember") { patches += memberId to patch; update(memberId, patch) }
+    override suspend fun deleteMember(memberId: String) = call("deleteMember") { deleted += memberId; Unit }
+    override suspend fun recordConsent(consent: ConsentInput) = call("recordConsent") { consents += consent; this.consent(consent) }
+    override suspend fun requestEnrollment(memberId: String, route: EnrollmentRoute, consentId: String) =
+        call("requestEnrollment") { request(memberId, route, consentId) }
+    override suspend fun retryEnrollment(enrollmentId: String, patch: MemberPatchInput, aadhaar: String?) =
+        call("retryEnrollment") { retryAadhaar += aadhaar; retry(enrollmentId, patch, aadhaar) }
+    override suspend fun enrollments(memberId: String) = call("enrollments") {
+        enrollmentsError?.let { throw it }
+        enrollmentList.filter { it.memberId == memberId }
+    }
+    override suspend fun pending() = call("pending") { pendingWork }
+    override suspend fun lastSync() = call("lastSync") { last }
+    override suspend fun villages() = call("villages") { villages }
+    override suspend fun needsAttention(limit: Int) = call("needsAttention") { attention().take(limit) }
+    override suspend fun duplicates(limit: Int) = call("duplicates") { dupes().take(limit) }
+    override suspend fun deviceStatus() = call("deviceStatus") { status }
+}
+
+/** A scripted [SyncRepository]: [session] runs for each sync; [devices] answers hubDevices. */
+class FakeSyncRepository : SyncRepository {
+    val gates = Gates()
+    @Volatile var syncCalls = 0
+    var session: suspend (onProgress: (SyncProgressRecord) -> Unit, cancel: SyncCancel) -> SyncSummary = { onProgress, _ ->
+        onProgress(progress(SyncPhase.HELLO))
+        onProgress(progress(SyncPhase.PUSH, 1u, sent = 5u))
+        onProgress(progress(SyncPhase.DONE, 1u, sent = 5u, received = 7u))
+        syncSummary()
+    }
+    var devices: suspend () -> List<DeviceReport> = { emptyList() }
+
+    override suspend fun sync(onProgress: (SyncProgressRecord) -> Unit, cancel: SyncCancel): SyncSummary {
+        syncCalls++
+        gates.pass("sync")
+        return session(onProgress, cancel)
+    }
+
+    override suspend fun hubDevices(): List<DeviceReport> {
+        gates.pass("hubDevices")
+        return devices()
+    }
+}

@@ -1,0 +1,109 @@
+/**
+ * The member form: a one-member check renamed to unprefixed fields, Aadhaar cleared after adding,
+ * and corrections that send only what changed.
+ */
+package app.abhafield.android.core.ui
+
+import app.abhafield.android.core.fakes.FakeFieldRepository
+import app.abhafield.android.core.fakes.issue
+import app.abhafield.android.core.fakes.member
+import app.abhafield.android.core.fakes.withScope
+import app.abhafield.core.FieldException
+import app.abhafield.core.FormCheck
+import app.abhafield.core.MemberPatchInput
+import org.junit.jupiter.api.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertTrue
+
+class MemberFormModelTest {
+    private val noDelay: Delay = { }
+
+    @Test
+    fun `inline check keeps this member's messages without the prefix`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.check = {
+            FormCheck(
+                listOf(issue("household.village_id", "village.required"), issue("members[0].mobile", "mobile.length"),
+                    issue("members[0].given_name", "name.required")),
+                listOf(issue("members[0].aadhaar", "aadhaar.duplicate")),
+            )
+        }
+        val model = MemberFormModel(scope, repo, householdId = "h1", delay = noDelay)
+        model.edit { it.copy(mobile = "12345", aadhaar = "2341 2341 2346") }
+        val s = model.state.value
+        assertEquals(setOf("mobile"), s.errors.keys, "only touched fields, household errors dropped")
+        assertEquals("error_mobile_length", s.errors.getValue("mobile").single().key)
+        assertEquals(setOf("aadhaar"), s.warnings.keys)
+        assertEquals(2, s.errorCount)
+        assertEquals(1, repo.checked.last().members.size)
+        model.validate()
+        assertEquals(setOf("mobile", "given_name"), model.state.value.errors.keys)
+    }
+
+    @Test
+    fun `adding a member clears the Aadhaar number after the save`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        val model = MemberFormModel(scope, repo, householdId = "h1", delay = noDelay)
+        assertEquals(MemberFormMode.ADD, model.state.value.mode)
+        model.edit { it.copy(givenName = "Aarav", gender = "M", birthDate = "2019", relation = "grandchild", aadhaar = "2341 2341 2346") }
+        model.save()
+        val s = model.state.value
+        assertEquals("m-new", s.savedMemberId)
+        assertEquals("2341 2341 2346", repo.added.single().aadhaar)
+        assertEquals("", s.fields.aadhaar)
+        assertEquals("XXXX XXXX 2346", s.fields.aadhaarMasked)
+        model.save()
+        assertEquals(1, repo.added.size)
+    }
+
+    @Test
+    fun `a refused add shows unprefixed field errors`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.add = { _, _ -> throw FieldException.Validation(listOf(issue("birth_date", "dob.future"), issue("aadhaar", "aadhaar.no_sealing_key")), emptyList()) }
+        val model = MemberFormModel(scope, repo, householdId = "h1", delay = noDelay)
+        model.save()
+        assertEquals(setOf("birth_date", "aadhaar"), model.state.value.errors.keys)
+        assertTrue(model.state.value.editable)
+    }
+
+    @Test
+    fun `a correction sends only the changed fields and never an Aadhaar`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.update = { id, p -> member(id).copy(givenName = p.givenName, mobile = p.mobile) }
+        val existing = member("m5", givenName = "Sita").copy(mobile = "9876543210", aadhaarMasked = "XXXX XXXX 2346")
+        val model = MemberFormModel(scope, repo, householdId = "ignored", existing = existing, delay = noDelay)
+        assertEquals(MemberFormMode.EDIT, model.state.value.mode)
+        assertEquals("h1", model.state.value.householdId)
+        model.edit { it.copy(givenName = "Seeta", mobile = "", aadhaar = "1111 2222 3333") }
+        assertEquals("", model.state.value.fields.aadhaar, "Aadhaar is not editable on a stored member")
+        model.save()
+        val (id, patch) = repo.patches.single()
+        assertEquals("m5", id)
+        assertEquals(MemberPatchInput(givenName = "Seeta", mobile = ""), patch, "only changed fields; empty clears the mobile")
+        assertEquals("m5", model.state.value.savedMemberId)
+    }
+
+    @Test
+    fun `an unchanged correction saves without a write, and delete tombstones`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        val model = MemberFormModel(scope, repo, householdId = "h1", existing = member("m5"), delay = noDelay)
+        model.save()
+        assertTrue(repo.patches.isEmpty())
+        assertEquals("m5", model.state.value.savedMemberId)
+
+        val other = MemberFormModel(scope, repo, householdId = "h1", existing = member("m6"), delay = noDelay)
+        other.delete()
+        assertEquals(listOf("m6"), repo.deleted)
+        assertTrue(other.state.value.deleted)
+    }
+
+    @Test
+    fun `a refused correction maps the core's field names`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.update = { _, _ -> throw FieldException.Validation(listOf(issue("birth_date", "dob.invalid")), emptyList()) }
+        val model = MemberFormModel(scope, repo, householdId = "h1", existing = member("m5"), delay = noDelay)
+        model.edit { it.copy(birthDate = "1985-02-30") }
+        model.save()
+        assertEquals("error_dob_invalid", model.state.value.errors.getValue("birth_date").single().key)
+    }
+}
