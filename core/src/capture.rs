@@ -60,13 +60,7 @@ pub struct Capture<'a> {
 impl Capture<'_> {
     /// Errors and warnings of a household form, without saving (inline validation).
     pub fn check_household(&self, form: &HouseholdForm) -> Result<Issues> {
-        let mut issues = Issues::new();
-        self.known_village(form.household.village_id, &mut issues)?;
-        self.sealable(
-            &form.members,
-            |i| format!("members[{i}].aadhaar"),
-            &mut issues,
-        );
+        let mut issues = self.device_checks(form)?;
         match form.check(self.today) {
             Ok(c) => issues.warnings.extend(c.warnings),
             Err(e) => {
@@ -76,20 +70,14 @@ impl Capture<'_> {
         }
         issues
             .warnings
-            .extend(self.duplicate_warnings(&form.members, |i| format!("members[{i}].aadhaar"))?);
+            .extend(self.duplicate_warnings(&form.members, member_aadhaar)?);
         Ok(issues)
     }
 
     /// Validates, seals and stores a household with its members in one transaction.
     /// Invalid input is `StoreError::Validation` listing every problem; nothing is written.
     pub fn save_household(&self, form: &HouseholdForm) -> Result<SavedHousehold> {
-        let mut issues = Issues::new();
-        self.known_village(form.household.village_id, &mut issues)?;
-        self.sealable(
-            &form.members,
-            |i| format!("members[{i}].aadhaar"),
-            &mut issues,
-        );
+        let issues = self.device_checks(form)?;
         let checked = match form.check(self.today) {
             Ok(c) if !issues.has_errors() => c,
             Ok(c) => return Err(invalid(issues.errors, c.warnings)),
@@ -99,8 +87,7 @@ impl Capture<'_> {
             }
         };
         let mut warnings = checked.warnings;
-        warnings
-            .extend(self.duplicate_warnings(&form.members, |i| format!("members[{i}].aadhaar"))?);
+        warnings.extend(self.duplicate_warnings(&form.members, member_aadhaar)?);
         let new = checked.value.seal(self.sealer, self.worker)?;
         let id = self.store.create_household(&new)?;
         Ok(SavedHousehold {
@@ -134,6 +121,14 @@ impl Capture<'_> {
             household_id: household,
             warnings,
         })
+    }
+
+    /// What only the device can check: its villages, and a key to seal Aadhaar numbers to.
+    fn device_checks(&self, form: &HouseholdForm) -> Result<Issues> {
+        let mut issues = Issues::new();
+        self.known_village(form.household.village_id, &mut issues)?;
+        self.sealable(&form.members, member_aadhaar, &mut issues);
+        Ok(issues)
     }
 
     /// A village must be one of the device's own (the hub would refuse the record otherwise).
@@ -191,6 +186,10 @@ impl Capture<'_> {
         }
         Ok(out.warnings)
     }
+}
+
+fn member_aadhaar(i: usize) -> String {
+    format!("members[{i}].aadhaar")
 }
 
 fn invalid(errors: Vec<Issue>, warnings: Vec<Issue>) -> StoreError {

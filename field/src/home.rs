@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use abha_core::ids::WorkerId;
 use abha_core::seal::{AadhaarSealer, SealingKey, TokenKey};
+pub use abha_core::store::HubLink;
 use abha_core::store::{Store, StoreKey};
 use serde::{Deserialize, Serialize};
 
@@ -60,21 +61,6 @@ fn write_private(path: &Path, contents: &str) -> Result<(), CliError> {
     f.write_all(contents.as_bytes()).map_err(CliError::io)?;
     f.sync_all().map_err(CliError::io)?;
     Ok(())
-}
-
-/// The hub a device is enrolled with (`keys/hub.json`, owner-only: it holds the token).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HubLink {
-    /// Base URL.
-    pub url: String,
-    /// Pinned certificate fingerprint (hex).
-    pub pin: Option<String>,
-    /// Device id at the hub.
-    pub device_id: String,
-    /// Bearer token.
-    pub token: String,
-    /// Role.
-    pub role: String,
 }
 
 fn replace_private(path: &Path, contents: &str) -> Result<(), CliError> {
