@@ -1,8 +1,10 @@
 package app.abhafield.android
 
 import android.content.Context
+import app.abhafield.android.core.repo.BindingsDeviceRepository
 import app.abhafield.android.core.repo.BindingsFieldRepository
 import app.abhafield.android.core.repo.BindingsSyncRepository
+import app.abhafield.android.core.repo.DeviceRepository
 import app.abhafield.android.core.repo.FieldRepository
 import app.abhafield.android.core.repo.SyncRepository
 import app.abhafield.android.core.sync.Clock
@@ -13,6 +15,7 @@ import app.abhafield.android.core.ui.ConsentTexts
 import app.abhafield.android.i18n.ResourceConsentTexts
 import app.abhafield.android.security.StoreKeyVault
 import app.abhafield.android.sync.ConnectivityNetworkMonitor
+import app.abhafield.android.sync.HubNetwork
 import app.abhafield.android.sync.PrefsSyncHistoryStore
 import app.abhafield.android.sync.WorkManagerScheduler
 import app.abhafield.core.FieldStore
@@ -31,11 +34,14 @@ import java.io.File
  * keeps two syncs from ever running at once).
  *
  * The store lives in `noBackupFilesDir`: it must never be restored onto another device (its key
- * is bound to this one's Keystore) and it holds health data.
+ * is bound to this one's Keystore) and it holds health data. Every call that talks to the hub
+ * (sync, the supervisor's device list, enrolment) goes through [HubNetwork], which routes it
+ * over the camp Wi-Fi when mobile data would otherwise carry it.
  */
 class AppContainer private constructor(
     val store: FieldStore,
     val field: FieldRepository,
+    val device: DeviceRepository,
     val sync: SyncRepository,
     val runner: SyncRunner,
     val coordinator: SyncCoordinator,
@@ -74,7 +80,10 @@ class AppContainer private constructor(
                 key.fill(0) // the native side keeps its own copy; ours is wiped at once
             }
             val field = BindingsFieldRepository(store, Dispatchers.IO)
-            val sync = BindingsSyncRepository(store, Dispatchers.IO)
+            val hubNetwork = HubNetwork(app)
+            val localDevice = BindingsDeviceRepository(store, Dispatchers.IO)
+            val device = HubNetwork.Device(localDevice, hubNetwork)
+            val sync = HubNetwork.Sync(BindingsSyncRepository(store, Dispatchers.IO), localDevice, hubNetwork)
             val runner = SyncRunner(appScope, sync)
             val scheduler = WorkManagerScheduler(app)
             val coordinator = SyncCoordinator(
@@ -86,7 +95,7 @@ class AppContainer private constructor(
                 network = ConnectivityNetworkMonitor(app),
                 history = PrefsSyncHistoryStore(app),
             )
-            val container = AppContainer(store, field, sync, runner, coordinator, ResourceConsentTexts(app), scheduler)
+            val container = AppContainer(store, field, device, sync, runner, coordinator, ResourceConsentTexts(app), scheduler)
             runner.addListener { outcome -> if (outcome is SyncOutcome.Success) container.notifyChanged() }
             return container
         }

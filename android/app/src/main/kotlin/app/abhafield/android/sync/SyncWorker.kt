@@ -14,7 +14,10 @@ import kotlinx.coroutines.CancellationException
  * Why this exists: the background half of sync. WorkManager starts it (see
  * [WorkManagerScheduler]); it asks android/core's `SyncCoordinator` to run once, which decides
  * whether a sync is due, runs it through the app's single `SyncRunner` (joining a sync the user
- * started, never a second one), records the outcome and schedules the next run.
+ * started, never a second one), records the outcome and schedules the next run. For the
+ * duration of the session the process is bound to the hub's Wi-Fi when mobile data would
+ * otherwise carry it ([HubNetwork], wired around the sync repository in AppContainer, so a
+ * manual sync gets the same).
  *
  * Results: success when the coordinator handled the run, including a transient failure (its
  * jittered backoff already scheduled the retry; a WorkManager retry on top would run twice);

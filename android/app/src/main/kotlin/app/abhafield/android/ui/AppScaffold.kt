@@ -38,6 +38,7 @@ import androidx.lifecycle.viewmodel.initializer
 import androidx.lifecycle.viewmodel.viewModelFactory
 import app.abhafield.android.AppContainer
 import app.abhafield.android.R
+import app.abhafield.android.core.ui.DeviceRoles
 import app.abhafield.android.ui.screens.ConsentScreen
 import app.abhafield.android.ui.screens.EnrollmentScreen
 import app.abhafield.android.ui.screens.HouseholdDetailScreen
@@ -63,7 +64,7 @@ fun AppScaffold() {
     var supervisorTablet by remember { mutableStateOf(false) }
     LaunchedEffect(container) {
         suspend fun load() {
-            supervisorTablet = runCatching { container.field.deviceStatus().role in SUPERVISOR_ROLES }.getOrDefault(false)
+            supervisorTablet = runCatching { DeviceRoles.canSupervise(container.device.deviceStatus().role) }.getOrDefault(false)
         }
         load()
         container.changes.collect { load() } // e.g. just enrolled as a supervisor tablet
@@ -164,6 +165,3 @@ inline fun <reified VM : ViewModel> appViewModel(noinline create: (AppContainer)
     val container = LocalAppContainer.current
     return viewModel(factory = viewModelFactory { initializer { create(container) } })
 }
-
-/** Hub roles that may see the supervisor screen (the hub refuses others anyway). */
-private val SUPERVISOR_ROLES = setOf("supervisor", "organiser")

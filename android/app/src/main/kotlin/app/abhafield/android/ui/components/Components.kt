@@ -42,6 +42,7 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import app.abhafield.android.R
 import app.abhafield.android.core.i18n.FieldMessage
+import app.abhafield.android.core.ui.DigitInput
 import app.abhafield.android.i18n.message
 
 /*
@@ -85,7 +86,8 @@ fun FormTextField(
     val hasError = !errors.isNullOrEmpty()
     OutlinedTextField(
         value = value,
-        onValueChange = { onValueChange(if (normalizeDigits) it.asciiDigits() else it) },
+        // Number fields: digits typed on a Hindi or Urdu keyboard become the ASCII digits the core reads.
+        onValueChange = { onValueChange(if (normalizeDigits) DigitInput.toAscii(it) else it) },
         label = { Text(stringResource(label)) },
         isError = hasError,
         enabled = enabled,
@@ -219,12 +221,4 @@ fun ErrorCard(key: String?, onRetry: (() -> Unit)? = null) {
 @Composable
 fun Loading(modifier: Modifier = Modifier) {
     Box(modifier.fillMaxWidth().padding(32.dp), contentAlignment = Alignment.Center) { CircularProgressIndicator() }
-}
-
-/**
- * Digits typed on a Hindi or Urdu keyboard (`१२३`, `۱۲۳`) as ASCII digits, which is what the
- * core's validators read; anything else is left for the core to report.
- */
-fun String.asciiDigits(): String = buildString(length) {
-    for (c in this@asciiDigits) append(if (Character.isDigit(c) && c !in '0'..'9') ('0' + Character.digit(c, 10)) else c)
 }

@@ -37,6 +37,7 @@ import app.abhafield.android.core.ui.EnrollmentItem
 import app.abhafield.android.core.ui.EnrollmentModel
 import app.abhafield.android.core.ui.FormFields
 import app.abhafield.android.core.ui.MemberFields
+import app.abhafield.android.core.ui.MemberRules
 import app.abhafield.android.i18n.message
 import app.abhafield.android.i18n.rememberFormats
 import app.abhafield.android.ui.appViewModel
@@ -48,6 +49,7 @@ import app.abhafield.android.ui.theme.CodeStyle
 import app.abhafield.android.ui.viewmodels.EnrollmentViewModel
 import app.abhafield.core.EnrollmentRoute
 import app.abhafield.core.MemberRecord
+import java.time.ZoneId
 
 /**
  * Why this exists: a member's ABHA requests and where each stands (android/core
@@ -72,7 +74,7 @@ fun EnrollmentScreen(
     var route by remember { mutableStateOf(defaultRoute) }
     var correcting by remember { mutableStateOf<String?>(null) }
     val min = dimensionResource(R.dimen.touch_target)
-    val minor = member?.birthDate?.let { formats.ageYears(it, System.currentTimeMillis()) }?.let { it < ADULT_AGE } ?: false
+    val guardianRequired = member?.let { MemberRules.guardianRequired(it, System.currentTimeMillis(), ZoneId.systemDefault()) } ?: false
 
     Column(Modifier.fillMaxSize().padding(horizontal = dimensionResource(R.dimen.screen_padding))) {
         ScreenHeader(
@@ -99,7 +101,7 @@ fun EnrollmentScreen(
                     Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                         if (consentId == null) {
                             Text(stringResource(R.string.enrollment_needs_consent), style = MaterialTheme.typography.bodyLarge)
-                            OutlinedButton(onClick = { onNeedConsent(minor) }, modifier = Modifier.fillMaxWidth().heightIn(min = min)) {
+                            OutlinedButton(onClick = { onNeedConsent(guardianRequired) }, modifier = Modifier.fillMaxWidth().heightIn(min = min)) {
                                 Text(stringResource(R.string.action_get_abha))
                             }
                         } else {
@@ -152,7 +154,7 @@ private fun CorrectionForm(
     val original = remember(member) { member?.let { MemberFields.of(it) } ?: MemberFields() }
     // Plain remember, not rememberSaveable: the Aadhaar digits must never reach the saved-state Bundle.
     var fields by remember(item.id) { mutableStateOf(original) }
-    val needsAadhaar = item.route != "link_existing"
+    val needsAadhaar = item.retryNeedsAadhaar
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
             if (needsAadhaar) Text(stringResource(R.string.retry_reenter_aadhaar), style = MaterialTheme.typography.titleMedium)
@@ -162,7 +164,7 @@ private fun CorrectionForm(
                 messagesOf = { f -> errors[f] to null },
                 enabled = !busy,
                 showAadhaar = needsAadhaar,
-                only = CORRECTABLE + if (needsAadhaar) setOf(FormFields.AADHAAR) else emptySet(),
+                only = EnrollmentItem.CORRECTABLE_FIELDS + if (needsAadhaar) setOf(FormFields.AADHAAR) else emptySet(),
             )
             Row(horizontalArrangement = Arrangement.spacedBy(12.dp)) {
                 OutlinedButton(onClick = onDone, modifier = Modifier.heightIn(min = dimensionResource(R.dimen.touch_target))) {
@@ -180,10 +182,6 @@ private fun CorrectionForm(
         }
     }
 }
-
-/** What a demographic mismatch can be corrected in. */
-private val CORRECTABLE = setOf(FormFields.GIVEN_NAME, FormFields.MIDDLE_NAME, FormFields.FAMILY_NAME, FormFields.NAME_LATIN,
-    FormFields.BIRTH_DATE, FormFields.GENDER)
 
 @Composable
 private fun routeLabel(route: EnrollmentRoute): String = message(

@@ -30,6 +30,7 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import app.abhafield.android.R
 import app.abhafield.android.core.i18n.Formats
+import app.abhafield.android.core.ui.HouseholdMemberItem
 import app.abhafield.android.i18n.rememberFormats
 import app.abhafield.android.ui.Destination
 import app.abhafield.android.ui.LocalAppContainer
@@ -39,43 +40,44 @@ import app.abhafield.android.ui.components.Loading
 import app.abhafield.android.ui.components.ScreenHeader
 import app.abhafield.android.ui.theme.CodeStyle
 import app.abhafield.android.ui.viewmodels.HouseholdDetailViewModel
-import app.abhafield.core.EnrollmentRoute
-import app.abhafield.core.MemberRecord
 
 /**
  * Why this exists: one household and its members, with the actions a worker takes at the door:
  * add or correct a member, take consent and request an ABHA, see a request's status. The
- * Aadhaar number is never shown, only its masked last four digits.
+ * Aadhaar number is never shown, only its masked last four digits. Who must consent and which
+ * route to suggest come with each member from android/core's `HouseholdDetailModel`.
  */
 @Composable
 fun HouseholdDetailScreen(householdId: String, onBack: (() -> Unit)?, open: (Destination) -> Unit) {
     val vm = appViewModel { HouseholdDetailViewModel(it, householdId) }
-    val state by vm.state.collectAsStateWithLifecycle()
+    val model = vm.model
+    val state by model.state.collectAsStateWithLifecycle()
     val formats = rememberFormats()
     val pad = dimensionResource(R.dimen.screen_padding)
     val household = state.household
     val container = LocalAppContainer.current
-    // Reload each time the pane is shown (back from a member form) and when the store changes.
+    // Reload each time the pane is shown (back from a member form) and when the store changes; a
+    // reload replaces one still running, so the first show costs no second answer.
     LaunchedEffect(Unit) {
-        vm.refresh()
-        container.changes.collect { vm.refresh() }
+        model.refresh()
+        container.changes.collect { model.refresh() }
     }
 
     Column(Modifier.fillMaxSize().padding(horizontal = pad)) {
         ScreenHeader(
-            title = household?.code ?: stringResource(R.string.loading),
+            title = household?.code ?: stringResource(if (state.notFound) R.string.household_code else R.string.loading),
             onBack = onBack,
             actions = {
-                IconButton(onClick = vm::refresh) { Icon(Icons.Filled.Refresh, stringResource(R.string.action_refresh)) }
+                IconButton(onClick = model::refresh) { Icon(Icons.Filled.Refresh, stringResource(R.string.action_refresh)) }
             },
         )
-        ErrorCard(state.error, onRetry = vm::refresh)
+        ErrorCard(state.error, onRetry = model::refresh)
         if (household == null) {
-            if (state.loading) Loading()
+            if (state.initialLoading) Loading()
         } else LazyColumn(Modifier.weight(1f), verticalArrangement = Arrangement.spacedBy(12.dp)) {
             item {
                 Column {
-                    state.village?.let { Text(it.name, style = MaterialTheme.typography.titleMedium) }
+                    state.villageName?.let { Text(it, style = MaterialTheme.typography.titleMedium) }
                     household.address?.let { Text(it, style = MaterialTheme.typography.bodyLarge) }
                     household.pincode?.let { Text(it, style = CodeStyle) }
                     household.createdAt?.let {
@@ -84,7 +86,7 @@ fun HouseholdDetailScreen(householdId: String, onBack: (() -> Unit)?, open: (Des
                 }
             }
             item { Text(stringResource(R.string.members_title), style = MaterialTheme.typography.titleLarge) }
-            items(household.members, key = { it.id }) { member -> MemberCard(member, formats, open) }
+            items(state.members, key = { it.id }) { item -> MemberCard(item, formats, open) }
             item {
                 FilledTonalButton(
                     onClick = { open(Destination.AddMember(household.id)) },
@@ -100,10 +102,8 @@ fun HouseholdDetailScreen(householdId: String, onBack: (() -> Unit)?, open: (Des
 
 @OptIn(ExperimentalLayoutApi::class)
 @Composable
-private fun MemberCard(member: MemberRecord, formats: Formats, open: (Destination) -> Unit) {
-    val now = System.currentTimeMillis()
-    val age = member.birthDate?.let { formats.ageYears(it, now) }
-    val route = defaultRoute(member)
+private fun MemberCard(item: HouseholdMemberItem, formats: Formats, open: (Destination) -> Unit) {
+    val member = item.record
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(16.dp)) {
             Text(memberName(member), style = MaterialTheme.typography.titleMedium)
@@ -111,7 +111,7 @@ private fun MemberCard(member: MemberRecord, formats: Formats, open: (Destinatio
                 member.relation?.let { relationLabel(it) },
                 member.gender?.let { genderLabel(it) },
                 member.birthDate?.let { formats.birthDate(it) },
-                age?.let { stringResource(R.string.member_age, formats.count(it.toLong())) },
+                item.ageYears?.let { stringResource(R.string.member_age, formats.count(it.toLong())) },
             )
             if (details.isNotEmpty()) Text(details.joinToString(" · "), style = MaterialTheme.typography.bodyMedium)
             member.aadhaarMasked?.let { Text(stringResource(R.string.member_aadhaar, it), style = CodeStyle) }
@@ -123,27 +123,14 @@ private fun MemberCard(member: MemberRecord, formats: Formats, open: (Destinatio
                     Text(stringResource(R.string.action_edit))
                 }
                 OutlinedButton(
-                    onClick = { open(Destination.Consent(member.id, guardianRequired = age != null && age < ADULT_AGE, member, route)) },
+                    onClick = { open(Destination.Consent(member.id, item.guardianRequired, member, item.suggestedRoute)) },
                     modifier = Modifier.heightIn(min = min),
                 ) { Text(stringResource(R.string.action_get_abha)) }
                 OutlinedButton(
-                    onClick = { open(Destination.Enrollment(member.id, consentId = null, member, route)) },
+                    onClick = { open(Destination.Enrollment(member.id, consentId = null, member, item.suggestedRoute)) },
                     modifier = Modifier.heightIn(min = min),
                 ) { Text(stringResource(R.string.action_abha_status)) }
             }
         }
     }
-}
-
-/** Below this age a parent or guardian gives consent. */
-internal const val ADULT_AGE = 18
-
-/**
- * The route to suggest: link an ABHA the person already has, else demographic authentication
- * when an Aadhaar number was captured, else Aadhaar OTP at a camp. The worker can change it.
- */
-fun defaultRoute(member: MemberRecord): EnrollmentRoute = when {
-    !member.abhaNumber.isNullOrBlank() || !member.abhaAddress.isNullOrBlank() -> EnrollmentRoute.LINK_EXISTING
-    member.aadhaarSealed || member.aadhaarMasked != null -> EnrollmentRoute.DEMO_AUTH
-    else -> EnrollmentRoute.AADHAAR_OTP
 }

@@ -15,6 +15,7 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import app.abhafield.android.R
+import app.abhafield.android.core.ui.SetupModel
 import app.abhafield.android.ui.appViewModel
 import app.abhafield.android.ui.components.ErrorCard
 import app.abhafield.android.ui.components.FormTextField
@@ -22,39 +23,49 @@ import app.abhafield.android.ui.components.PrimaryButton
 import app.abhafield.android.ui.viewmodels.SetupViewModel
 
 /**
- * Why this exists: shown on the sync screen until the tablet is set up: connect it to the hub
- * with the supervisor's one-time code, and name the ASHA worker who uses it. Once both are done
- * it shrinks to one line saying which hub the tablet syncs with.
+ * Why this exists: shown on the sync screen until the tablet is set up (android/core
+ * `SetupModel`): connect it to the hub with the supervisor's one-time code (or the scanned QR
+ * payload), and name the ASHA worker who uses it. Once both are done it shrinks to one line
+ * saying which hub the tablet syncs with. Ids typed on a Hindi or Urdu keyboard get ASCII digits.
  */
 @Composable
 fun SetupSection() {
     val vm = appViewModel { SetupViewModel(it) }
-    val state by vm.state.collectAsStateWithLifecycle()
-    val status = state.status ?: return
+    val model = vm.model
+    val state by model.state.collectAsStateWithLifecycle()
+    if (state.status == null) {
+        ErrorCard(state.error, onRetry = model::refresh)
+        return
+    }
 
-    if (state.enrolled && state.hasOperator) {
-        Text(stringResource(R.string.setup_connected, status.hubUrl.orEmpty()), style = MaterialTheme.typography.bodyMedium)
+    if (state.complete) {
+        Text(stringResource(R.string.setup_connected, state.enrolledHubUrl.orEmpty()), style = MaterialTheme.typography.bodyMedium)
         return
     }
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
             Text(stringResource(R.string.setup_title), style = MaterialTheme.typography.titleMedium)
             if (!state.enrolled) {
+                val errors = state.enrolErrors
                 Text(stringResource(R.string.setup_connect), style = MaterialTheme.typography.bodyLarge)
-                FormTextField(state.code, vm::setCode, R.string.field_enrol_code, state.errors["code"], enabled = !state.busy)
-                FormTextField(state.hubUrl, vm::setHubUrl, R.string.field_hub_url, state.errors["hub_url"], enabled = !state.busy,
+                FormTextField(state.code, model::setCode, R.string.field_enrol_code, errors[SetupModel.CODE], enabled = !state.busy)
+                FormTextField(state.hubUrl, model::setHubUrl, R.string.field_hub_url, errors[SetupModel.HUB_URL], enabled = !state.busy,
                     keyboardType = KeyboardType.Uri)
-                FormTextField(state.pin, vm::setPin, R.string.field_hub_pin, state.errors["pin"], enabled = !state.busy)
-                PrimaryButton(stringResource(R.string.action_connect), onClick = vm::connect, enabled = state.code.isNotBlank(), busy = state.busy)
+                FormTextField(state.pin, model::setPin, R.string.field_hub_pin, errors[SetupModel.PIN], enabled = !state.busy,
+                    normalizeDigits = true)
+                PrimaryButton(stringResource(R.string.action_connect), onClick = model::enrol, enabled = state.canEnrol, busy = state.busy)
             } else {
-                Text(stringResource(R.string.setup_connected, status.hubUrl.orEmpty()), style = MaterialTheme.typography.bodyMedium)
+                Text(stringResource(R.string.setup_connected, state.enrolledHubUrl.orEmpty()), style = MaterialTheme.typography.bodyMedium)
             }
             if (!state.hasOperator) {
+                val errors = state.operatorErrors
                 Text(stringResource(R.string.setup_operator), style = MaterialTheme.typography.bodyLarge)
-                FormTextField(state.ashaId, vm::setAshaId, R.string.field_asha_id, state.errors["asha_id"], enabled = !state.busy)
-                FormTextField(state.workerName, vm::setWorkerName, R.string.field_worker_name, state.errors["name"], enabled = !state.busy)
-                PrimaryButton(stringResource(R.string.action_save), onClick = vm::saveOperator,
-                    enabled = state.ashaId.isNotBlank() && state.workerName.isNotBlank(), busy = state.busy)
+                FormTextField(state.ashaId, model::setAshaId, R.string.field_asha_id, errors[SetupModel.ASHA_ID], enabled = !state.busy,
+                    normalizeDigits = true)
+                FormTextField(state.workerName, model::setWorkerName, R.string.field_worker_name, errors[SetupModel.NAME], enabled = !state.busy)
+                FormTextField(state.hprId, model::setHprId, R.string.field_hpr_id, errors[SetupModel.HPR_ID], enabled = !state.busy,
+                    keyboardType = KeyboardType.Number, normalizeDigits = true)
+                PrimaryButton(stringResource(R.string.action_save), onClick = model::addOperator, enabled = state.canAddOperator, busy = state.busy)
             }
             ErrorCard(state.error)
         }

@@ -5,23 +5,28 @@ import androidx.lifecycle.viewModelScope
 import app.abhafield.android.AppContainer
 import app.abhafield.android.core.ui.ConsentModel
 import app.abhafield.android.core.ui.EnrollmentModel
+import app.abhafield.android.core.ui.HouseholdDetailModel
 import app.abhafield.android.core.ui.HouseholdFormModel
 import app.abhafield.android.core.ui.HouseholdListModel
 import app.abhafield.android.core.ui.MemberFormModel
+import app.abhafield.android.core.ui.SetupModel
 import app.abhafield.android.core.ui.SupervisorModel
 import app.abhafield.android.core.ui.SyncModel
 import app.abhafield.core.MemberRecord
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.distinctUntilChanged
 import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
 
 /*
  * Why this file exists: the AndroidX ViewModels. Each only holds an android/core screen model
  * built with viewModelScope (so it survives rotation and is cancelled with its screen) and, where
  * the screen writes to the store, tells the sync coordinator afterwards so the new work is sent
- * soon (the policy decides when). No logic of its own.
+ * soon (the policy decides when). No logic of its own: the one other piece of glue is the set-up
+ * screen's, which after an enrolment makes the coordinator forget an old refusal.
  */
 
 /** Calls the coordinator's reschedule each time [changed] turns true. */
@@ -36,6 +41,11 @@ private fun ViewModel.rescheduleOn(container: AppContainer, changed: Flow<Boolea
 
 class HouseholdListViewModel(container: AppContainer) : ViewModel() {
     val model = HouseholdListModel(viewModelScope, container.field)
+}
+
+/** The household detail pane (members with the consent and route rules applied in android/core). */
+class HouseholdDetailViewModel(container: AppContainer, householdId: String) : ViewModel() {
+    val model = HouseholdDetailModel(viewModelScope, container.field, householdId)
 }
 
 class HouseholdFormViewModel(container: AppContainer) : ViewModel() {
@@ -77,4 +87,16 @@ class SyncViewModel(container: AppContainer) : ViewModel() {
 
 class SupervisorViewModel(container: AppContainer) : ViewModel() {
     val model = SupervisorModel(viewModelScope, container.field, container.sync)
+}
+
+/**
+ * Enrolling the tablet and naming its operator. After a successful enrolment the coordinator
+ * forgets an old refusal (`unblock()` also reschedules) and the screens reload (a supervisor
+ * tablet gains the supervisor section).
+ */
+class SetupViewModel(container: AppContainer) : ViewModel() {
+    val model = SetupModel(viewModelScope, container.device, onEnrolled = {
+        withContext(Dispatchers.IO) { container.coordinator.unblock() }
+        container.notifyChanged()
+    })
 }

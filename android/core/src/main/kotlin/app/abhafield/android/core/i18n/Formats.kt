@@ -10,11 +10,11 @@
  */
 package app.abhafield.android.core.i18n
 
+import app.abhafield.android.core.ui.MemberRules
 import java.text.DecimalFormatSymbols
 import java.text.NumberFormat
 import java.time.Instant
 import java.time.LocalDate
-import java.time.Period
 import java.time.ZoneId
 import java.time.format.DateTimeFormatter
 import java.time.format.DecimalStyle
@@ -63,13 +63,7 @@ class Formats(val locale: Locale, val zone: ZoneId) {
      * Age in whole years at [nowEpochMillis] of a `YYYY-MM-DD` or `YYYY` birth date (a year alone
      * counts from 1 July, the midpoint), or null if it cannot be read or lies in the future.
      */
-    fun ageYears(birthDate: String, nowEpochMillis: Long): Int? {
-        val v = birthDate.trim()
-        val born = parseBirthDate(v) ?: if (YEAR.matches(v)) LocalDate.of(v.toInt(), 7, 1) else return null
-        val today = Instant.ofEpochMilli(nowEpochMillis).atZone(zone).toLocalDate()
-        if (born.isAfter(today)) return null
-        return Period.between(born, today).years
-    }
+    fun ageYears(birthDate: String, nowEpochMillis: Long): Int? = MemberRules.ageYears(birthDate, nowEpochMillis, zone)
 
     /** A count with the locale's digits and grouping (`12,34,567` in en-IN, `1,234,567` in ur-PK). */
     fun count(n: Long): String {

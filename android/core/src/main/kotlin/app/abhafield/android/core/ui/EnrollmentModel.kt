@@ -46,7 +46,19 @@ data class EnrollmentItem(
     /** A later attempt retried this one. */
     val superseded: Boolean,
 ) {
+    /**
+     * A retry must carry the Aadhaar number read again from the card (the first seal was
+     * discarded once ABDM answered); only linking an existing ABHA needs none.
+     */
+    val retryNeedsAadhaar: Boolean get() = route != "link_existing"
+
     companion object {
+        /** What a worker may correct when ABDM reports a demographic mismatch (unprefixed core names). */
+        val CORRECTABLE_FIELDS: Set<String> = setOf(
+            FormFields.GIVEN_NAME, FormFields.MIDDLE_NAME, FormFields.FAMILY_NAME, FormFields.NAME_LATIN,
+            FormFields.BIRTH_DATE, FormFields.GENDER,
+        )
+
         /** States in which a request is still moving or has succeeded: no new request then. */
         val ACTIVE_STATES = setOf("captured", "queued", "received", "submitting", "retry_later", "created", "linked")
 

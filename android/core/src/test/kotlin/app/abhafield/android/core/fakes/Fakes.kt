@@ -7,6 +7,8 @@
  */
 package app.abhafield.android.core.fakes
 
+import app.abhafield.android.core.repo.DeviceRepository
+import app.abhafield.android.core.repo.EnrolledDevice
 import app.abhafield.android.core.repo.FieldRepository
 import app.abhafield.android.core.repo.HouseholdDraft
 import app.abhafield.android.core.repo.MemberDraft
@@ -33,7 +35,9 @@ import app.abhafield.core.SyncPhase
 import app.abhafield.core.SyncProgressRecord
 import app.abhafield.core.SyncStatus
 import app.abhafield.core.SyncSummary
+import app.abhafield.core.VillageInput
 import app.abhafield.core.VillageRecord
+import app.abhafield.core.WorkerInput
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -84,6 +88,9 @@ fun member(id: String, householdId: String = "h1", givenName: String = "Sita", r
     abhaNumber = null, abhaAddress = null, createdAt = 0,
 )
 
+fun household(id: String, villageId: String? = null, members: List<MemberRecord> = emptyList()) =
+    HouseholdRecord(id, "CODE-$id", villageId, "Lane", null, null, null, members.firstOrNull()?.id, 0, members)
+
 fun enrollment(id: String, state: String?, reason: String? = null, attemptOf: String? = null, abha: String? = null, memberId: String = "m1") =
     EnrollmentRecord(id, memberId, "demo_auth", state, reason, abha, attemptOf, 0)
 
@@ -124,6 +131,8 @@ class FakeFieldRepository : FieldRepository {
     val calls = CopyOnWriteArrayList<String>()
 
     var villages = listOf(village(900101u), village(900102u))
+    var villagesError: Throwable? = null
+    var householdOf: (String) -> HouseholdRecord = { id -> app.abhafield.android.core.fakes.household(id) }
     var householdPages: (UInt?, Int, Int) -> List<HouseholdSummaryRecord> = { _, limit, offset ->
         (0 until 120).map { summary("h$it") }.drop(offset).take(limit)
     }
@@ -165,9 +174,7 @@ class FakeFieldRepository : FieldRepository {
     override suspend fun households(villageCode: UInt?, limit: Int, offset: Int) = call("households") { householdPages(villageCode, limit, offset) }
     override suspend fun findHousehold(code: String) = call("findHousehold") { findByCode(code) }
     override suspend fun searchMembers(query: String, limit: Int) = call("searchMembers") { search(query).take(limit) }
-    override suspend fun household(id: String): HouseholdRecord = call("household") {
-        HouseholdRecord(id, "CODE", null, "Lane", null, null, null, null, 0, emptyList())
-    }
+    override suspend fun household(id: String): HouseholdRecord = call("household") { householdOf(id) }
     override suspend fun checkHousehold(form: HouseholdDraft) = call("checkHousehold") { checked += form; check(form) }
     override suspend fun createHousehold(form: HouseholdDraft) = call("createHousehold") { created += form; create(form) }
     override suspend fun addMember(householdId: String, member: MemberDraft) = call("addMember") { added += member; add(householdId, member) }
@@ -184,7 +191,7 @@ class FakeFieldRepository : FieldRepository {
     }
     override suspend fun pending() = call("pending") { pendingWork }
     override suspend fun lastSync() = call("lastSync") { last }
-    override suspend fun villages() = call("villages") { villages }
+    override suspend fun villages() = call("villages") { villagesError?.let { throw it }; villages }
     override suspend fun needsAttention(limit: Int) = call("needsAttention") { attention().take(limit) }
     override suspend fun duplicates(limit: Int) = call("duplicates") { dupes().take(limit) }
     override suspend fun deviceStatus() = call("deviceStatus") { status }
@@ -211,5 +218,44 @@ class FakeSyncRepository : SyncRepository {
     override suspend fun hubDevices(): List<DeviceReport> {
         gates.pass("hubDevices")
         return devices()
+    }
+}
+
+/**
+ * An in-memory [DeviceRepository]: enrolment and adding a worker change [status] the way the
+ * store does; [enrol] and [addWorker] can be replaced to fail. Records calls by name.
+ */
+class FakeDeviceRepository : DeviceRepository {
+    val gates = Gates()
+    val calls = CopyOnWriteArrayList<String>()
+
+    var status = DeviceStatus("replica", null, null, null, null, false)
+    var statusError: Throwable? = null
+    var villages = mutableListOf(village(900101u))
+    val enrolments = CopyOnWriteArrayList<Triple<String, String?, String?>>()
+    val workers = CopyOnWriteArrayList<WorkerInput>()
+
+    var enrol: (String, String?, String?) -> EnrolledDevice = { _, hub, _ ->
+        status = status.copy(hubUrl = hub ?: "http://hub-from-qr", deviceId = "dev-1", role = "worker", canSealAadhaar = true)
+        EnrolledDevice("dev-1", "worker", 1)
+    }
+    var worker: (WorkerInput) -> String = { _ ->
+        "worker-${workers.size}".also { status = status.copy(workerId = it) }
+    }
+
+    private suspend fun <T> call(name: String, block: () -> T): T {
+        calls += name
+        gates.pass(name)
+        return block()
+    }
+
+    override suspend fun deviceStatus() = call("deviceStatus") { statusError?.let { throw it }; status }
+    override suspend fun enrolDevice(code: String, hubUrl: String?, pinHex: String?) =
+        call("enrolDevice") { enrolments += Triple(code, hubUrl, pinHex); enrol(code, hubUrl, pinHex) }
+    override suspend fun addWorker(worker: WorkerInput) = call("addWorker") { workers += worker; this.worker(worker) }
+    override suspend fun villages() = call("villages") { villages.toList() }
+    override suspend fun putVillage(village: VillageInput) = call("putVillage") {
+        VillageRecord("village-${village.villageCode}", village.stateCode, village.districtCode, village.subdistrictCode,
+            village.villageCode, village.name).also { v -> villages.removeAll { it.id == v.id }; villages += v }
     }
 }

@@ -89,6 +89,19 @@ class EnrollmentModelTest {
     }
 
     @Test
+    fun `a correction needs the Aadhaar again unless it links an existing ABHA`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.enrollmentList += enrollment("e1", "needs_correction")
+        repo.enrollmentList += enrollment("e2", "needs_correction").copy(route = "link_existing")
+        repo.enrollmentList += enrollment("e3", "needs_correction").copy(route = "aadhaar_otp")
+        val model = EnrollmentModel(scope, repo, "m1")
+        assertEquals(listOf(true, false, true), model.state.value.requests.map { it.retryNeedsAadhaar })
+        assertTrue(FormFields.BIRTH_DATE in EnrollmentItem.CORRECTABLE_FIELDS)
+        assertFalse(FormFields.AADHAAR in EnrollmentItem.CORRECTABLE_FIELDS, "offered only when the route needs it")
+        assertFalse(FormFields.RELATION in EnrollmentItem.CORRECTABLE_FIELDS, "ABDM does not match on relation")
+    }
+
+    @Test
     fun `a load failure is a key`() = withScope { scope ->
         val repo = FakeFieldRepository()
         repo.gates.close("enrollments")
