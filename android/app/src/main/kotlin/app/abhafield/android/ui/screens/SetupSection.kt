@@ -7,6 +7,7 @@ import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.Card
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
@@ -40,12 +41,14 @@ fun SetupSection() {
 
     if (state.complete) {
         Text(stringResource(R.string.setup_connected, state.enrolledHubUrl.orEmpty()), style = MaterialTheme.typography.bodyMedium)
+        // A revoked token or a move to another hub needs a new one-time code.
+        TextButton(onClick = model::startReenrol) { Text(stringResource(R.string.action_reconnect)) }
         return
     }
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
             Text(stringResource(R.string.setup_title), style = MaterialTheme.typography.titleMedium)
-            if (!state.enrolled) {
+            if (state.showEnrolForm) {
                 val errors = state.enrolErrors
                 Text(stringResource(R.string.setup_connect), style = MaterialTheme.typography.bodyLarge)
                 FormTextField(state.code, model::setCode, R.string.field_enrol_code, errors[SetupModel.CODE], enabled = !state.busy)
@@ -54,6 +57,9 @@ fun SetupSection() {
                 FormTextField(state.pin, model::setPin, R.string.field_hub_pin, errors[SetupModel.PIN], enabled = !state.busy,
                     normalizeDigits = true)
                 PrimaryButton(stringResource(R.string.action_connect), onClick = model::enrol, enabled = state.canEnrol, busy = state.busy)
+                if (state.reenrolling) {
+                    TextButton(onClick = model::cancelReenrol, enabled = !state.busy) { Text(stringResource(R.string.action_cancel)) }
+                }
             } else {
                 Text(stringResource(R.string.setup_connected, state.enrolledHubUrl.orEmpty()), style = MaterialTheme.typography.bodyMedium)
             }

@@ -55,6 +55,8 @@ data class SetupState(
     val enrolment: EnrolledDevice? = null,
     /** The id of the operator last added through this model. */
     val addedOperatorId: String? = null,
+    /** An enrolled tablet is being enrolled again (its token was revoked, or it moves hub). */
+    val reenrolling: Boolean = false,
 ) {
     val enrolled: Boolean get() = status?.hubUrl != null
     val role: String? get() = status?.role
@@ -64,7 +66,10 @@ data class SetupState(
     val canSealAadhaar: Boolean get() = status?.canSealAadhaar == true
 
     /** Enrolled and with an operator: the screen can shrink to one line. */
-    val complete: Boolean get() = enrolled && hasOperator
+    val complete: Boolean get() = enrolled && hasOperator && !reenrolling
+
+    /** Show the enrolment form: not enrolled yet, or enrolling again. */
+    val showEnrolForm: Boolean get() = !enrolled || reenrolling
 
     /** The hub made this a supervisor's tablet: show the supervisor section. */
     val supervises: Boolean get() = DeviceRoles.canSupervise(status?.role)
@@ -115,6 +120,16 @@ class SetupModel(
         }
     }
 
+    /**
+     * Opens the enrolment form on an enrolled tablet: a revoked token (the hub refuses every
+     * sync) or a move to another hub needs a new one-time code. Unsynced work stays in the store
+     * and goes to the hub the new enrolment names.
+     */
+    fun startReenrol() = _state.update { it.copy(reenrolling = true, error = null, enrolErrors = emptyMap()) }
+
+    /** Closes the form opened by [startReenrol] without changing anything. */
+    fun cancelReenrol() = _state.update { it.copy(reenrolling = false, code = "", hubUrl = "", pin = "", enrolErrors = emptyMap()) }
+
     /** Enrols with the hub using the form; on success the form is cleared and [onEnrolled] runs. */
     fun enrol() {
         val s = _state.value
@@ -123,7 +138,7 @@ class SetupModel(
         scope.launch {
             val done = attempt({ errors -> _state.update { it.copy(enrolErrors = errors) } }) {
                 val enrolled = repo.enrolDevice(s.code, s.hubUrl.ifBlank { null }, s.pin.ifBlank { null })
-                _state.update { it.copy(code = "", hubUrl = "", pin = "", enrolment = enrolled) }
+                _state.update { it.copy(code = "", hubUrl = "", pin = "", enrolment = enrolled, reenrolling = false) }
                 enrolled
             }
             reloadStatusQuietly()

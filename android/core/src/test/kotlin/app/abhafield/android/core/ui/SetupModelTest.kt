@@ -63,6 +63,31 @@ class SetupModelTest {
     }
 
     @Test
+    fun `an enrolled tablet can enrol again with a new code, or change its mind`() = withScope { scope ->
+        val repo = FakeDeviceRepository()
+        val model = SetupModel(scope, repo)
+        model.setCode(qr)
+        model.enrol()
+        assertTrue(model.state.value.enrolled)
+        assertFalse(model.state.value.showEnrolForm, "an enrolled tablet hides the form")
+
+        model.startReenrol()
+        assertTrue(model.state.value.showEnrolForm)
+        model.setCode("ABCD-EFGH")
+        model.cancelReenrol()
+        assertFalse(model.state.value.showEnrolForm)
+        assertEquals("", model.state.value.code, "an abandoned code is dropped")
+        assertEquals(1, repo.enrolments.size)
+
+        model.startReenrol()
+        model.setCode("ABCD-EFGH")
+        model.enrol()
+        assertEquals("ABCD-EFGH", repo.enrolments.last().first)
+        assertFalse(model.state.value.reenrolling, "the form closes after the new enrolment")
+        assertFalse(model.state.value.showEnrolForm)
+    }
+
+    @Test
     fun `a typed hub address and pin are passed along`() = withScope { scope ->
         val repo = FakeDeviceRepository()
         val model = SetupModel(scope, repo)
