@@ -16,11 +16,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-KOTLIN_VERSION=2.4.20
 OUT=${ABHA_KOTLIN_BENCH_OUT:-$ROOT/target/kotlin-bench}
-TOOLS=${ABHA_KOTLIN_TOOLS:-$ROOT/target/kotlin-toolchain}
 JNA_JAR=${JNA_JAR:-/usr/share/java/jna.jar}
-mkdir -p "$OUT" "$TOOLS"
+mkdir -p "$OUT"
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -45,17 +43,8 @@ rm -rf "$OUT/gen"
 KT=$(find "$OUT/gen" -name '*.kt')
 
 # 3. The pinned Kotlin compiler from npm, shared with android/jvm-test.sh.
-KC=$TOOLS/kotlin-compiler-$KOTLIN_VERSION
-if [ ! -x "$KC/bin/kotlinc" ]; then
-    log "fetch kotlin-compiler@$KOTLIN_VERSION from npm"
-    tmp=$(mktemp -d)
-    (cd "$tmp" && npm pack --silent "kotlin-compiler@$KOTLIN_VERSION" >/dev/null && tar xzf "kotlin-compiler-$KOTLIN_VERSION.tgz")
-    rm -rf "$KC" && mv "$tmp/package" "$KC" && rm -rf "$tmp"
-    chmod +x "$KC"/bin/*
-fi
-KLIB=$KC/lib
-CP_RUNTIME=$JNA_JAR:$KLIB/kotlinx-coroutines-core-jvm.jar:$KLIB/kotlin-stdlib.jar
-KOTLINC=("$KC/bin/kotlinc" -nowarn -jvm-target 17)
+# shellcheck source=android/kotlin-toolchain.sh
+source "$ROOT/android/kotlin-toolchain.sh"
 
 log "kotlinc: bindings"
 "${KOTLINC[@]}" -cp "$CP_RUNTIME" $KT -d "$OUT/bindings.jar"

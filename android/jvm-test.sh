@@ -12,12 +12,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-KOTLIN_VERSION=2.4.20
 OUT=${ABHA_KOTLIN_OUT:-$ROOT/target/kotlin}
-TOOLS=${ABHA_KOTLIN_TOOLS:-$ROOT/target/kotlin-toolchain}
-JNA_JAR=${JNA_JAR:-/usr/share/java/jna.jar}
 JUNIT_DIR=${JUNIT_DIR:-/usr/share/java}
-mkdir -p "$OUT" "$TOOLS"
+JNA_JAR=${JNA_JAR:-/usr/share/java/jna.jar}
+mkdir -p "$OUT"
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -53,18 +51,9 @@ if grep -rnE '^\s*import\s+(android|androidx)\.' "$OUT/gen"; then
 fi
 
 # 4. The pinned Kotlin compiler from npm (the whole kotlinc distribution).
-KC=$TOOLS/kotlin-compiler-$KOTLIN_VERSION
-if [ ! -x "$KC/bin/kotlinc" ]; then
-    log "fetch kotlin-compiler@$KOTLIN_VERSION from npm"
-    tmp=$(mktemp -d)
-    (cd "$tmp" && npm pack --silent "kotlin-compiler@$KOTLIN_VERSION" >/dev/null && tar xzf "kotlin-compiler-$KOTLIN_VERSION.tgz")
-    rm -rf "$KC" && mv "$tmp/package" "$KC" && rm -rf "$tmp"
-    chmod +x "$KC"/bin/*
-fi
-KLIB=$KC/lib
-CP_RUNTIME=$JNA_JAR:$KLIB/kotlinx-coroutines-core-jvm.jar:$KLIB/kotlin-stdlib.jar
+# shellcheck source=android/kotlin-toolchain.sh
+source "$ROOT/android/kotlin-toolchain.sh"
 CP_TEST=$JUNIT_DIR/junit-jupiter-api.jar:$KLIB/kotlin-test.jar:$KLIB/kotlin-test-junit5.jar
-KOTLINC=("$KC/bin/kotlinc" -nowarn -jvm-target 17)
 
 log "kotlinc: bindings"
 "${KOTLINC[@]}" -cp "$CP_RUNTIME" $(find "$OUT/gen" -name '*.kt') -d "$OUT/bindings.jar"

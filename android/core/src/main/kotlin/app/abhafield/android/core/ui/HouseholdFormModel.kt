@@ -182,16 +182,9 @@ class HouseholdFormModel(
     private suspend fun check() {
         val draft = _state.value.toDraft()
         _state.update { it.copy(checking = true) }
-        try {
+        keyed({ key -> _state.update { it.copy(error = key) } }, { _state.update { it.copy(checking = false) }; publish() }) {
             val result = repo.checkHousehold(draft)
             issues = FormIssues(result.errors, result.warnings)
-        } catch (e: CancellationException) {
-            throw e
-        } catch (e: Throwable) {
-            _state.update { it.copy(error = MessageKeys.forThrowable(e)) }
-        } finally {
-            _state.update { it.copy(checking = false) }
-            publish()
         }
     }
 

@@ -155,17 +155,10 @@ class MemberFormModel(
     private suspend fun check() {
         val draft = _state.value.fields.toDraft()
         _state.update { it.copy(checking = true) }
-        try {
+        keyed({ key -> _state.update { it.copy(error = key) } }, { _state.update { it.copy(checking = false) }; publish() }) {
             // A one-member form: only this member's messages are kept, without the prefix.
             val result = repo.checkHousehold(HouseholdDraft(villageCode = null, address = "", members = listOf(draft)))
             issues = FormIssues(result.errors.ofMember(), result.warnings.ofMember())
-        } catch (e: CancellationException) {
-            throw e
-        } catch (e: Throwable) {
-            _state.update { it.copy(error = MessageKeys.forThrowable(e)) }
-        } finally {
-            _state.update { it.copy(checking = false) }
-            publish()
         }
     }
 

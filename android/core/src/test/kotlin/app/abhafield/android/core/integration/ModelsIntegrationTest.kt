@@ -6,19 +6,9 @@ import app.abhafield.android.core.ui.HouseholdFormModel
 import app.abhafield.android.core.ui.HouseholdListModel
 import app.abhafield.android.core.ui.SyncModel
 import app.abhafield.core.SyncPhase
-import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.asCoroutineDispatcher
-import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.first
-import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.withContext
-import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.Test
-import java.util.concurrent.Executors
 import kotlin.test.assertEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
@@ -30,25 +20,6 @@ import kotlin.test.assertTrue
  * thread; the repositories move store work to `Dispatchers.IO` as on a tablet.
  */
 class ModelsIntegrationTest {
-    private fun <T> withMain(block: suspend CoroutineScope.(CoroutineScope) -> T): T {
-        val executor = Executors.newSingleThreadExecutor()
-        val main = executor.asCoroutineDispatcher()
-        val scope = CoroutineScope(SupervisorJob() + main)
-        try {
-            return runBlocking { withContext(main) { block(scope) } }
-        } finally {
-            scope.cancel()
-            executor.shutdown()
-        }
-    }
-
-    private suspend fun <S> StateFlow<S>.until(what: String, p: (S) -> Boolean): S =
-        try {
-            withTimeout(60_000) { first(p) }
-        } catch (e: Exception) {
-            throw AssertionError("timed out waiting for $what; state: $value", e)
-        }
-
     @Test
     fun `the form shows the core's errors per field, then saves and the list shows it`() = withMain<Unit> { scope ->
         val (store, _) = Rig.newStore()

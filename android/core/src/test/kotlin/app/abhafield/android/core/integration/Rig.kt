@@ -6,7 +6,17 @@ import app.abhafield.core.HouseholdInput
 import app.abhafield.core.MemberInput
 import app.abhafield.core.VillageInput
 import app.abhafield.core.WorkerInput
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeout
 import java.io.File
+import java.util.concurrent.Executors
 import java.nio.file.Files
 import java.security.SecureRandom
 import java.util.concurrent.TimeUnit
@@ -76,3 +86,27 @@ object Rig {
             },
         )
 }
+
+/**
+ * Runs [block] on one thread standing in for Android's main thread, with a scope for screen
+ * models on it (the repositories move store work to `Dispatchers.IO`, as on a tablet).
+ */
+fun <T> withMain(block: suspend CoroutineScope.(CoroutineScope) -> T): T {
+    val executor = Executors.newSingleThreadExecutor()
+    val main = executor.asCoroutineDispatcher()
+    val scope = CoroutineScope(SupervisorJob() + main)
+    try {
+        return runBlocking { withContext(main) { block(scope) } }
+    } finally {
+        scope.cancel()
+        executor.shutdown()
+    }
+}
+
+/** The first state satisfying [p], within a minute; a timeout names [what] and the last state. */
+suspend fun <S> StateFlow<S>.until(what: String, p: (S) -> Boolean): S =
+    try {
+        withTimeout(60_000) { first(p) }
+    } catch (e: Exception) {
+        throw AssertionError("timed out waiting for $what; state: $value", e)
+    }

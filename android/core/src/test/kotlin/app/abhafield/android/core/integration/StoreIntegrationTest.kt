@@ -94,7 +94,7 @@ class StoreIntegrationTest {
         }
         assertEquals(checked.errors.map { it.field to it.code }.toSet(), e.errors.map { it.field to it.code }.toSet())
         for (code in e.errors.map { it.code }) assertTrue(code in validationCodes(), "$code has no entry in validationCodes()")
-        val message = e.message ?: ""
+        val message = e.message
         for (secret in listOf("R2D2", "2341", "12345", "2999")) assertFalse(secret in message, "input leaked into the message")
         assertTrue(store.households(null, 10u, 0u).isEmpty())
         assertEquals(before, store.pending().changes, "nothing written")

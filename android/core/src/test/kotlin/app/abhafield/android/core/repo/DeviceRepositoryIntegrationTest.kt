@@ -7,23 +7,16 @@
 package app.abhafield.android.core.repo
 
 import app.abhafield.android.core.integration.Rig
+import app.abhafield.android.core.integration.until
+import app.abhafield.android.core.integration.withMain
 import app.abhafield.android.core.ui.SetupModel
 import app.abhafield.core.FieldException
 import app.abhafield.core.VillageInput
 import app.abhafield.core.WorkerInput
-import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.asCoroutineDispatcher
-import kotlinx.coroutines.cancel
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.withContext
-import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.Test
 import java.util.concurrent.CopyOnWriteArrayList
-import java.util.concurrent.Executors
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
@@ -31,25 +24,6 @@ import kotlin.test.assertNull
 import kotlin.test.assertTrue
 
 class DeviceRepositoryIntegrationTest {
-    private fun <T> withMain(block: suspend CoroutineScope.(CoroutineScope) -> T): T {
-        val executor = Executors.newSingleThreadExecutor()
-        val main = executor.asCoroutineDispatcher()
-        val scope = CoroutineScope(SupervisorJob() + main)
-        try {
-            return runBlocking { withContext(main) { block(scope) } }
-        } finally {
-            scope.cancel()
-            executor.shutdown()
-        }
-    }
-
-    private suspend fun <S> StateFlow<S>.until(what: String, p: (S) -> Boolean): S =
-        try {
-            withTimeout(60_000) { first(p) }
-        } catch (e: Exception) {
-            throw AssertionError("timed out waiting for $what; state: $value", e)
-        }
-
     private fun qr(code: String) = """{"hub":"${Rig.hubUrl}","code":"$code"}"""
 
     @Test
