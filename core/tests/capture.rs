@@ -106,9 +106,21 @@ fn test_duplicates_warn_then_group_and_attention_lists_sent_back_requests() {
         id: EnrollmentId::new(),
         member_id: first.member_ids[0],
         route: Route::DemoAuth,
-        consent_id: ConsentId::new(),
+        consent_id: consent(&store, first.member_ids[0]),
         attempt_of: None,
     };
+    let without = NewEnrollment {
+        id: EnrollmentId::new(),
+        consent_id: ConsentId::new(),
+        ..request.clone()
+    };
+    let Err(StoreError::Validation(e)) = store.request_enrollment(&without, None) else {
+        panic!("a request without a recorded consent was stored")
+    };
+    assert_eq!(
+        pairs(&e.errors),
+        vec![("consent_id".into(), "consent.missing".into())]
+    );
     store.request_enrollment(&request, None).unwrap();
     assert!(
         store

@@ -243,7 +243,7 @@ fn test_hub_refuses_a_pushed_partial_set() {
 
 #[tokio::test]
 async fn test_sealed_numbers_the_hub_refuses_do_not_hold_back_later_ones() {
-    use abha_core::ids::{ConsentId, EnrollmentId, MemberId};
+    use abha_core::ids::{EnrollmentId, MemberId};
     use abha_core::model::{NewEnrollment, Route};
     let dir = tempfile::tempdir().unwrap();
     let hub = Store::open(dir.path().join("hub.db"), &StoreKey::random()).unwrap();
@@ -257,7 +257,7 @@ async fn test_sealed_numbers_the_hub_refuses_do_not_hold_back_later_ones() {
             id: EnrollmentId::new(),
             member_id: m,
             route: Route::DemoAuth,
-            consent_id: ConsentId::new(),
+            consent_id: consent(&tablet, m),
             attempt_of: None,
         };
         tablet.request_enrollment(&e, None).unwrap();

@@ -103,6 +103,27 @@ fn enrollment_ops(
     c.set_all(EntityKind::Enrollment, *r.id.as_uuid(), fields)
 }
 
+/// A request rests on a recorded consent of the same member (abdm.md 6.1): anything else is a
+/// field error on `consent_id`, and nothing is written.
+fn consent_given(c: &Change<'_>, r: &NewEnrollment) -> Result<()> {
+    let found: Option<i64> = c
+        .tx()
+        .prepare_cached("SELECT 1 FROM consents WHERE id = ?1 AND member_id = ?2 AND deleted = 0")?
+        .query_row([r.consent_id.as_bytes(), r.member_id.as_bytes()], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    if found.is_some() {
+        return Ok(());
+    }
+    let mut issues = crate::validate::Issues::new();
+    issues.error("consent_id", "consent.missing");
+    Err(StoreError::Validation(crate::validate::ValidationError {
+        errors: issues.errors,
+        warnings: Vec::new(),
+    }))
+}
+
 fn live_member(c: &Change<'_>, m: MemberId) -> Result<()> {
     let deleted: Option<i64> = c
         .tx()
@@ -429,6 +450,8 @@ impl Store {
         created_by: Option<WorkerId>,
     ) -> Result<EnrollmentId> {
         self.write("enrollment.request", |c| {
+            live_member(c, r.member_id)?;
+            consent_given(c, r)?;
             enrollment_ops(c, r, r.attempt_of, created_by)?;
             Ok(r.id)
         })

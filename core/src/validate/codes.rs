@@ -186,6 +186,7 @@ pub const FORM: &[&str] = &[
     "consent.text",
     "consent.guardian_required",
     "consent.operator_required",
+    "consent.missing",
     "id.format",
     AADHAAR_DUPLICATE,
     AADHAAR_NO_SEALING_KEY,

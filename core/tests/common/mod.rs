@@ -71,6 +71,23 @@ pub fn household(store: &Store, village: VillageId, members: Vec<MemberDraft>) -
     store.create_household(&new).unwrap()
 }
 
+/// Records a consent for `member` (an ABHA request must rest on one).
+pub fn consent(store: &Store, member: abha_core::ids::MemberId) -> abha_core::ids::ConsentId {
+    let k = abha_core::model::ConsentDraft {
+        member_id: member,
+        version: "1.4".into(),
+        language: "hi".into(),
+        given_by: abha_core::model::GivenBy::Beneficiary,
+        guardian_name: None,
+        method: abha_core::model::ConsentMethod::Checkbox,
+        operator_id: abha_core::ids::WorkerId::new(),
+        text_shown: "consent text".into(),
+    }
+    .validate()
+    .unwrap();
+    store.record_consent(&k).unwrap()
+}
+
 pub fn open(dir: &std::path::Path, key: &StoreKey) -> Store {
     Store::open(dir.join("field.db"), key).unwrap()
 }

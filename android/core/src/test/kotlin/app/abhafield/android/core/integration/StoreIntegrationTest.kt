@@ -130,6 +130,10 @@ class StoreIntegrationTest {
         assertEquals(listOf(request.id), store.enrollments(member).map { it.id })
         assertTrue(store.needsAttention(10u).isEmpty(), "nothing sent back yet")
         assertFailsWith<FieldException.Validation> { store.requestEnrollment("not-an-id", EnrollmentRoute.DEMO_AUTH, consent) }
+        val other = store.createHousehold(Rig.household(n = 1, aadhaar = null, address = "Ward 9")).memberIds[0]
+        val notTheirs = assertFailsWith<FieldException.Validation> { store.requestEnrollment(other, EnrollmentRoute.DEMO_AUTH, consent) }
+        assertEquals(listOf("consent_id" to "consent.missing"), notTheirs.errors.map { it.field to it.code })
+        assertEquals(1, store.enrollments(member).size + store.enrollments(other).size, "the refused request was not stored")
     }
 
     @Test
