@@ -104,16 +104,23 @@ impl FieldStore {
     ) -> Result<()> {
         SealingKey::parse(&sealing_key_pem)
             .map_err(|_| FieldError::invalid("sealing_key_pem", "seal.bad_key"))?;
-        let token = match token_key_hex {
-            Some(t) => TokenKey::from_hex(&t)
-                .map_err(|_| FieldError::invalid("token_key_hex", "seal.bad_token_key"))?,
-            None => TokenKey::random(),
+        // A given token key is the deployment's (duplicates match across tablets); without one,
+        // a key already kept stays (tokens already stored must keep matching), else a new one.
+        let given = match token_key_hex {
+            Some(t) => Some(
+                TokenKey::from_hex(&t)
+                    .map_err(|_| FieldError::invalid("token_key_hex", "seal.bad_token_key"))?
+                    .to_hex(),
+            ),
+            None => None,
         };
-        let hex = token.to_hex();
+        let fresh = TokenKey::random().to_hex();
         self.store.update_device_settings(|s| {
             s.sealing_key_pem = Some(sealing_key_pem);
-            if s.token_key_hex.is_none() {
-                s.token_key_hex = Some(hex.to_string());
+            match given {
+                Some(hex) => s.token_key_hex = Some(hex.to_string()),
+                None if s.token_key_hex.is_none() => s.token_key_hex = Some(fresh.to_string()),
+                None => {}
             }
         })?;
         Ok(())
