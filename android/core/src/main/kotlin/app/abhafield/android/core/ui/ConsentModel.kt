@@ -157,17 +157,13 @@ class ConsentModel(
         )
         _state.update { it.copy(submitting = true, error = null, errors = emptyMap()) }
         scope.launch {
-            try {
+            keyed(
+                onError = { key -> _state.update { it.copy(error = key) } },
+                always = { _state.update { it.copy(submitting = false) } },
+                onInvalid = { e -> _state.update { it.copy(errors = MessageKeys.byField(e.errors), error = MessageKeys.VALIDATION) } },
+            ) {
                 val id = repo.recordConsent(input)
                 _state.update { it.copy(consentId = id) }
-            } catch (e: FieldException.Validation) {
-                _state.update { it.copy(errors = MessageKeys.byField(e.errors), error = MessageKeys.VALIDATION) }
-            } catch (e: CancellationException) {
-                throw e
-            } catch (e: Throwable) {
-                _state.update { it.copy(error = MessageKeys.forThrowable(e)) }
-            } finally {
-                _state.update { it.copy(submitting = false) }
             }
         }
     }

@@ -148,18 +148,14 @@ class EnrollmentModel(
     private fun mutate(call: suspend () -> EnrollmentRecord) {
         _state.update { it.copy(busy = true, error = null, errors = emptyMap()) }
         scope.launch {
-            try {
+            keyed(
+                onError = { key -> _state.update { it.copy(error = key) } },
+                always = { _state.update { it.copy(busy = false) } },
+                onInvalid = { e -> _state.update { it.copy(errors = MessageKeys.byField(e.errors), error = MessageKeys.VALIDATION) } },
+            ) {
                 call()
                 val records = repo.enrollments(_state.value.memberId)
                 _state.update { it.copy(requests = EnrollmentItem.of(records)) }
-            } catch (e: FieldException.Validation) {
-                _state.update { it.copy(errors = MessageKeys.byField(e.errors), error = MessageKeys.VALIDATION) }
-            } catch (e: CancellationException) {
-                throw e
-            } catch (e: Throwable) {
-                _state.update { it.copy(error = MessageKeys.forThrowable(e)) }
-            } finally {
-                _state.update { it.copy(busy = false) }
             }
         }
     }

@@ -138,7 +138,11 @@ class HouseholdFormModel(
         val draft = s.toDraft()
         _state.update { it.copy(saving = true, checking = false, error = null) }
         scope.launch {
-            try {
+            keyed(
+                onError = { key -> _state.update { it.copy(error = key) } },
+                always = { _state.update { it.copy(saving = false) }; publish() },
+                onInvalid = { e -> issues = FormIssues(e.errors, e.warnings) },
+            ) {
                 val saved = repo.createHousehold(draft)
                 issues = FormIssues(warnings = saved.warnings)
                 _state.update { st ->
@@ -147,15 +151,6 @@ class HouseholdFormModel(
                         saved = SavedHouseholdInfo(saved.id, saved.code, saved.memberIds, saved.warnings.map(MessageKeys::forIssue)),
                     )
                 }
-            } catch (e: FieldException.Validation) {
-                issues = FormIssues(e.errors, e.warnings)
-            } catch (e: CancellationException) {
-                throw e
-            } catch (e: Throwable) {
-                _state.update { it.copy(error = MessageKeys.forThrowable(e)) }
-            } finally {
-                _state.update { it.copy(saving = false) }
-                publish()
             }
         }
     }

@@ -103,7 +103,11 @@ class MemberFormModel(
         showAll = true
         _state.update { it.copy(saving = true, checking = false, error = null) }
         scope.launch {
-            try {
+            keyed(
+                onError = { key -> _state.update { it.copy(error = key) } },
+                always = { _state.update { it.copy(saving = false) }; publish() },
+                onInvalid = { e -> issues = FormIssues(e.errors, e.warnings) },
+            ) {
                 when (s.mode) {
                     MemberFormMode.ADD -> {
                         val saved = repo.addMember(s.householdId, s.fields.toDraft())
@@ -124,15 +128,6 @@ class MemberFormModel(
                         _state.update { it.copy(fields = original, savedMemberId = id) }
                     }
                 }
-            } catch (e: FieldException.Validation) {
-                issues = FormIssues(e.errors, e.warnings)
-            } catch (e: CancellationException) {
-                throw e
-            } catch (e: Throwable) {
-                _state.update { it.copy(error = MessageKeys.forThrowable(e)) }
-            } finally {
-                _state.update { it.copy(saving = false) }
-                publish()
             }
         }
     }

@@ -13,6 +13,7 @@ package app.abhafield.android.core.ui
 import app.abhafield.android.core.i18n.FieldMessage
 import app.abhafield.android.core.i18n.MessageKeys
 import app.abhafield.core.FieldIssue
+import app.abhafield.core.FieldException
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -65,16 +66,21 @@ internal data class FormIssues(
 
 /**
  * Runs [block]; on failure passes the failure's message key to [onError] and returns null.
+ * With [onInvalid], a refused form goes there instead (its fields carry the messages).
  * Cancellation is rethrown. [always] runs in every case (clear a loading flag there).
  */
 internal inline fun <T> keyed(
     onError: (String) -> Unit,
     always: () -> Unit = {},
+    noinline onInvalid: ((FieldException.Validation) -> Unit)? = null,
     block: () -> T,
 ): T? = try {
     block()
 } catch (e: CancellationException) {
     throw e
+} catch (e: FieldException.Validation) {
+    if (onInvalid != null) onInvalid(e) else onError(MessageKeys.forThrowable(e))
+    null
 } catch (e: Throwable) {
     onError(MessageKeys.forThrowable(e))
     null
