@@ -418,6 +418,12 @@ fn parse_id<T: std::str::FromStr>(field: &str, s: &str) -> Result<T, FieldError>
         .map_err(|_| FieldError::invalid(field, "id.format"))
 }
 
+/// Any record id (UUID), for queries that take several kinds.
+/// (Parsed as a member id: every record id is a UUID.)
+pub(crate) fn parse_record_id(s: &str) -> Result<MemberId, FieldError> {
+    parse_id("record_id", s)
+}
+
 pub(crate) fn parse_household_id(s: &str) -> Result<HouseholdId, FieldError> {
     parse_id("household_id", s)
 }
@@ -428,4 +434,43 @@ pub(crate) fn parse_member_id(s: &str) -> Result<MemberId, FieldError> {
 
 pub(crate) fn parse_enrollment_id(s: &str) -> Result<EnrollmentId, FieldError> {
     parse_id("enrollment_id", s)
+}
+
+/// A supervisor's decision about a record, as the tablet receives it by sync.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReviewRecord {
+    /// Id.
+    pub id: String,
+    /// The member it is about.
+    pub member_id: Option<String>,
+    /// The record decided on (an ABHA request, or the member merged away).
+    pub subject_id: Option<String>,
+    /// `send_back`, `dismiss`, `retry`, `merge` or `distinct`.
+    pub action: Option<String>,
+    /// Merge: the member kept; distinct: the other member.
+    pub other_member_id: Option<String>,
+    /// Dismiss reason code.
+    pub reason_code: Option<String>,
+    /// The supervisor's note for the worker.
+    pub note: Option<String>,
+    /// The supervisor's user name.
+    pub decided_by: Option<String>,
+    /// When (Unix ms).
+    pub decided_at: Option<i64>,
+}
+
+impl From<abha_core::store::Review> for ReviewRecord {
+    fn from(r: abha_core::store::Review) -> Self {
+        Self {
+            id: r.id.to_string(),
+            member_id: r.member_id.map(|m| m.to_string()),
+            subject_id: r.subject_id.map(|s| s.to_string()),
+            action: r.action,
+            other_member_id: r.other_member_id.map(|m| m.to_string()),
+            reason_code: r.reason_code,
+            note: r.note,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at,
+        }
+    }
 }

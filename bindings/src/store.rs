@@ -427,6 +427,18 @@ impl FieldStore {
             .collect())
     }
 
+    /// A supervisor's decisions about a record (an ABHA request or a member), newest first: the
+    /// note of a request sent back for correction, a dismissal, a merge.
+    pub fn reviews_of(&self, record_id: String) -> Result<Vec<ReviewRecord>> {
+        let id = parse_record_id(&record_id)?;
+        Ok(self
+            .store
+            .reviews_of(id.as_uuid())?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
     /// Members that look like the same person (same Aadhaar token).
     pub fn duplicates(&self, limit: u32) -> Result<Vec<DuplicateGroupRecord>> {
         Ok(self

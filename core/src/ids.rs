@@ -107,6 +107,10 @@ uuid_id!(
     /// A request to create or link an ABHA.
     EnrollmentId
 );
+uuid_id!(
+    /// A supervisor's decision about a record.
+    ReviewId
+);
 
 impl VillageId {
     /// Villages are master data that several hubs may create independently. Deriving the id from

@@ -16,6 +16,7 @@
 
 pub mod abdm;
 pub mod capture;
+pub mod dedup;
 pub mod demo;
 pub mod ids;
 pub mod model;

@@ -77,6 +77,21 @@ pub fn status(dir: &Path, json: bool) -> Result<(), CliError> {
     let peers = store.peers()?;
     let conflicts = store.conflict_count()?;
     let last_sync = peers.iter().filter_map(|p| p.last_success_at).max();
+    // Requests a supervisor sent back, with the note (decisions reach the tablet by sync).
+    let sent_back: Vec<serde_json::Value> = store
+        .recent_reviews(200)?
+        .into_iter()
+        .filter(|r| r.action.as_deref() == Some("send_back"))
+        .map(|r| {
+            json!({
+                "enrollment_id": r.subject_id.map(|s| s.to_string()),
+                "member_id": r.member_id.map(|m| m.to_string()),
+                "note": r.note,
+                "decided_by": r.decided_by,
+                "decided_at": r.decided_at,
+            })
+        })
+        .collect();
     let out = json!({
         "ok": true,
         "replica_id": store.replica_id().to_string(),
@@ -85,6 +100,7 @@ pub fn status(dir: &Path, json: bool) -> Result<(), CliError> {
         "peers": peers,
         "conflicts": conflicts,
         "enrolled": home.hub()?.map(|h| h.url),
+        "sent_back": sent_back,
     });
     emit(json, &out, || {
         let last = match last_sync {
@@ -98,11 +114,12 @@ pub fn status(dir: &Path, json: bool) -> Result<(), CliError> {
             .filter_map(|p| p.last_error.as_ref().map(|e| format!("{}: {e}", p.peer)))
             .collect();
         format!(
-            "replica {}\npending: {} changes ({} ops), {} need attention\nlast sync: {last}\nconflicts: {conflicts}{}",
+            "replica {}\npending: {} changes ({} ops), {} need attention\nlast sync: {last}\nconflicts: {conflicts}\nsent back by a supervisor: {}{}",
             store.replica_id(),
             pending.changes,
             pending.ops,
             pending.wedged,
+            sent_back.len(),
             if errors.is_empty() {
                 String::new()
             } else {

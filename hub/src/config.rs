@@ -56,6 +56,8 @@ pub struct HubConfig {
     pub abdm: Option<abha_core::abdm::AbdmConfig>,
     /// Pacing of the ABDM bridge.
     pub bridge: crate::bridge::BridgeConfig,
+    /// FHIR export identifier systems (`fhir.json` in the data directory).
+    pub fhir: crate::export::fhir::FhirConfig,
 }
 
 impl Default for HubConfig {
@@ -72,6 +74,7 @@ impl Default for HubConfig {
             public_url: None,
             abdm: None,
             bridge: crate::bridge::BridgeConfig::default(),
+            fhir: crate::export::fhir::FhirConfig::default(),
         }
     }
 }

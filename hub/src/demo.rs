@@ -19,6 +19,9 @@ use crate::HubError;
 use crate::keys::HubKeys;
 use crate::registry::{self, Role};
 
+/// The camp the demo tablets work at.
+pub const DEMO_CAMP: &str = "demo-camp";
+
 /// What the demo camp holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoSummary {
@@ -105,6 +108,9 @@ pub async fn seed(
     let today = time::OffsetDateTime::now_utc().date();
     let tablets = 3usize;
     let mut rng = DemoRng::new(2026);
+    // A person the first tablet records and the second records again in another household (the
+    // same name, birth date and mobile, no Aadhaar): the duplicates page has a pair to decide.
+    let mut twice: Option<abha_core::model::MemberDraft> = None;
     for t in 0..tablets {
         let dir = data_dir
             .join("demo-tablets")
@@ -123,6 +129,7 @@ pub async fn seed(
             Some(&format!("demo tablet {}", t + 1)),
             Some(tablet.replica_id()),
         )?;
+        registry::set_camp(store, &device_id, Some(DEMO_CAMP))?;
         let peer = Peer {
             kind: PeerKind::Device,
             replicas: [tablet.replica_id()].into_iter().collect(),
@@ -145,7 +152,19 @@ pub async fn seed(
         let count = households / tablets;
         for n in 0..count {
             let village = mine[n % mine.len()];
-            let form = demo::household(&mut rng, village, (t * count + n) as u64);
+            let mut form = demo::household(&mut rng, village, (t * count + n) as u64);
+            if t == 0 && n == 1 {
+                twice = form.members.first().cloned();
+            }
+            if t == 1 && n == 0 {
+                if let Some(mut m) = twice.take() {
+                    m.relation = "spouse".into();
+                    m.aadhaar = None;
+                    m.abha_number = None;
+                    m.abha_address = None;
+                    form.members.push(m);
+                }
+            }
             let valid = form
                 .check(today)
                 .map_err(|e| HubError::Demo(e.to_string()))?

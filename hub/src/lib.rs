@@ -7,16 +7,21 @@
 //!
 //! [`run`] is the whole server: `run(listener, config, shutdown)`.
 
+pub mod audit;
 pub mod bridge;
 pub mod camp;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod keys;
 pub mod listen;
 pub mod registry;
+pub mod review;
 pub mod server;
 pub mod tls;
 pub mod upstream;
+pub mod users;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;

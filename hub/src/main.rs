@@ -10,6 +10,8 @@ use abha_core::ids::VillageId;
 use abha_core::sync::client::{HttpTransport, Pin};
 use abha_core::sync::protocol::{EnrolReply, EnrolRequest};
 use abha_hub::registry::{self, Role};
+use abha_hub::review::{Area, Reach, dayend};
+use abha_hub::users;
 use abha_hub::{Hub, HubConfig, HubError, TlsMode, UpstreamConfig, demo, server};
 use clap::{Args, Parser, Subcommand};
 use qrcode::QrCode;
@@ -58,6 +60,32 @@ enum Command {
         /// Also write the QR code as SVG here.
         #[arg(long)]
         svg: Option<PathBuf>,
+        /// Camp the device works at (groups the day-end report).
+        #[arg(long)]
+        camp: Option<String>,
+    },
+    /// Dashboard users (organisers and supervisors sign in at /dash).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Reports in the terminal.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Import target populations per village from CSV (columns village_code,target).
+    Targets {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Export for HMIS and state portals: a FHIR R4 bundle or CSV per village.
+    Export {
+        /// fhir or csv.
+        #[arg(value_parser = ["fhir", "csv"])]
+        format: String,
+        /// LGD village code (required for csv; fhir exports all villages without it).
+        #[arg(long)]
+        village: Option<u32>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Create a token directly (bootstrap an administrator, organiser or supervisor).
     Token {
@@ -95,6 +123,47 @@ enum Command {
     },
     /// Print what the store holds.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input (one line).
+    Add {
+        /// Sign-in name (a-z, 0-9, '.', '_', '-').
+        #[arg(long)]
+        username: String,
+        /// organiser, supervisor or admin.
+        #[arg(long)]
+        role: String,
+        /// LGD district code the user may see (repeat; none: every district).
+        #[arg(long = "district")]
+        districts: Vec<u32>,
+        /// Name shown in the audit log.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Set a user's password (read from standard input); ends the user's sessions.
+    Password {
+        /// Sign-in name.
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The camp day-end table: per device and worker, captured, synced, ABHAs, duplicates.
+    DayEnd {
+        /// YYYY-MM-DD (India Standard Time); default today.
+        #[arg(long)]
+        date: Option<String>,
+        /// Only the devices of this camp.
+        #[arg(long)]
+        camp: Option<String>,
+        /// CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +205,10 @@ fn json<T: serde::Serialize>(v: &T) {
 
 fn upstream_file(data: &std::path::Path) -> PathBuf {
     data.join("upstream.json")
+}
+
+fn load_fhir(data: &std::path::Path) -> Result<abha_hub::export::fhir::FhirConfig, HubError> {
+    abha_hub::export::fhir::FhirConfig::load(data).map_err(|e| HubError::Config(e.to_string()))
 }
 
 fn load_upstream(data: &std::path::Path) -> Result<Option<UpstreamConfig>, HubError> {
@@ -260,6 +333,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), HubError> {
         upstream_every: Duration::from_secs(args.upstream_every.max(10)),
         demo_keys: cli.demo_keys || args.demo,
         public_url: Some(public_url.clone()),
+        fhir: load_fhir(&cli.data)?,
         ..HubConfig::default()
     };
     let hub = Hub::open(config)?;
@@ -274,6 +348,20 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), HubError> {
             Some("demo"),
             24 * 3_600_000,
         )?;
+        if !users::any(&hub.store).map_err(|e| HubError::Config(e.to_string()))? {
+            for (name, role, password) in DEMO_USERS {
+                users::create(&hub.store, name, Some(name), role, &[], password)
+                    .map_err(|e| HubError::Config(e.to_string()))?;
+            }
+        }
+        out(&format!(
+            "\nDashboard: {public_url}/dash  (demo sign-ins: {})",
+            DEMO_USERS
+                .iter()
+                .map(|(n, _, p)| format!("{n} / {p}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         let pin = hub.pin().map(|p| p.to_hex());
         out(&format!(
             "\nEnrol a tablet (valid 24 h): abha-field --home DIR enroll-device {code} --hub {public_url}{}",
@@ -302,6 +390,7 @@ async fn run(cli: Cli) -> Result<(), HubError> {
             data_dir: cli.data.clone(),
             tls: TlsMode::SelfSigned,
             demo_keys: cli.demo_keys,
+            fhir: load_fhir(&cli.data)?,
             ..HubConfig::default()
         })
     };
@@ -314,14 +403,21 @@ async fn run(cli: Cli) -> Result<(), HubError> {
             ttl_hours,
             public_url,
             svg,
+            camp,
         } => {
             let hub = open(&cli)?;
             let role = Role::parse(role).ok_or_else(|| HubError::Config("unknown role".into()))?;
             let villages: Vec<VillageId> =
                 villages.iter().map(|v| VillageId::from_lgd(*v)).collect();
             let ttl = i64::from((*ttl_hours).clamp(1, 168)) * 3_600_000;
-            let (code, expires_at) =
-                registry::create_code(&hub.store, role, &villages, label.as_deref(), ttl)?;
+            let (code, expires_at) = registry::create_code_for(
+                &hub.store,
+                role,
+                &villages,
+                label.as_deref(),
+                ttl,
+                camp.as_deref(),
+            )?;
             let config = HubConfig {
                 public_url: public_url.clone(),
                 ..hub.config.clone()
@@ -391,6 +487,66 @@ async fn run(cli: Cli) -> Result<(), HubError> {
             json(&demo::seed(&hub.store, &hub.keys, &cli.data, *households).await?);
             Ok(())
         }
+        Command::User(cmd) => user(&open(&cli)?, cmd),
+        Command::Report(ReportCommand::DayEnd { date, camp, csv }) => {
+            let hub = open(&cli)?;
+            let date = parse_date(date.as_deref())?;
+            let area = Area::resolve(&hub.store, &Reach::All).map_err(review_error)?;
+            let d =
+                dayend::day_end(&hub.store, &area, date, camp.as_deref()).map_err(review_error)?;
+            if *csv {
+                let _ = write!(std::io::stdout(), "{}", dayend::to_csv(&d));
+            } else {
+                let _ = write!(std::io::stdout(), "{}", dayend::to_table(&d));
+            }
+            Ok(())
+        }
+        Command::Targets { file } => {
+            let hub = open(&cli)?;
+            let text = std::fs::read_to_string(file)?;
+            let area = Area::resolve(&hub.store, &Reach::All).map_err(review_error)?;
+            let r = abha_hub::review::coverage::import_targets(&hub.store, &area, &text, "cli")
+                .map_err(review_error)?;
+            json(&r);
+            if r.errors.is_empty() {
+                Ok(())
+            } else {
+                Err(HubError::Config(
+                    "targets not imported: fix the lines listed".into(),
+                ))
+            }
+        }
+        Command::Export {
+            format,
+            village,
+            out: path,
+        } => {
+            let hub = open(&cli)?;
+            let villages: Option<Vec<VillageId>> = village.map(|v| vec![VillageId::from_lgd(v)]);
+            let rows = abha_hub::export::members(&hub.store, villages.as_deref())
+                .map_err(|e| HubError::Config(e.to_string()))?;
+            let text = if format == "csv" {
+                if village.is_none() {
+                    return Err(HubError::Config("--village is required for csv".into()));
+                }
+                abha_hub::export::csv::village_csv(&rows)
+                    .map_err(|e| HubError::Config(e.to_string()))?
+            } else {
+                serde_json::to_string_pretty(&abha_hub::export::fhir::bundle(
+                    &rows,
+                    &hub.config.fhir,
+                    time::OffsetDateTime::now_utc(),
+                ))
+                .unwrap_or_default()
+            };
+            match path {
+                Some(p) => std::fs::write(p, text)?,
+                None => {
+                    let _ = write!(std::io::stdout(), "{text}");
+                }
+            }
+            Ok(())
+        }
         Command::Status => {
             let hub = open(&cli)?;
             json(&demo::summarize(&hub.store)?);
@@ -398,6 +554,67 @@ async fn run(cli: Cli) -> Result<(), HubError> {
         }
     }
 }
+
+fn review_error(e: abha_hub::review::ReviewError) -> HubError {
+    HubError::Config(e.to_string())
+}
+
+fn parse_date(s: Option<&str>) -> Result<time::Date, HubError> {
+    match s {
+        None => Ok(abha_core::capture::today_ist()),
+        Some(s) => time::Date::parse(
+            s,
+            &time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| HubError::Config("--date must be YYYY-MM-DD".into())),
+    }
+}
+
+fn read_password() -> Result<zeroize::Zeroizing<String>, HubError> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().read_line(&mut line)?;
+    let trimmed = zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+    Ok(trimmed)
+}
+
+fn user(hub: &Hub, cmd: &UserCommand) -> Result<(), HubError> {
+    let fail = |e: users::UserError| HubError::Config(e.to_string());
+    match cmd {
+        UserCommand::Add {
+            username,
+            role,
+            districts,
+            display_name,
+        } => {
+            let role = Role::parse(role).ok_or_else(|| HubError::Config("unknown role".into()))?;
+            let password = read_password()?;
+            let id = users::create(
+                &hub.store,
+                username,
+                display_name.as_deref(),
+                role,
+                districts,
+                &password,
+            )
+            .map_err(fail)?;
+            json(&serde_json::json!({"user_id": id, "username": username, "role": role.code()}));
+        }
+        UserCommand::Password { username } => {
+            let password = read_password()?;
+            if !users::set_password(&hub.store, username, &password).map_err(fail)? {
+                return Err(HubError::Config("no such user".into()));
+            }
+            json(&serde_json::json!({"ok": true}));
+        }
+    }
+    Ok(())
+}
+
+/// Demo sign-ins, created when the demo hub has no dashboard user yet.
+const DEMO_USERS: [(&str, Role, &str); 2] = [
+    ("organiser", Role::Organiser, "organiser-demo"),
+    ("supervisor", Role::Supervisor, "supervisor-demo"),
+];
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

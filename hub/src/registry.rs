@@ -24,6 +24,7 @@ pub const EXTENSION: Extension = Extension {
     migrations: &[
         include_str!("../migrations/001_registry.sql"),
         include_str!("../migrations/002_abdm_jobs.sql"),
+        include_str!("../migrations/003_dashboard.sql"),
     ],
 };
 
@@ -205,25 +206,53 @@ pub fn create_code(
     label: Option<&str>,
     ttl_ms: i64,
 ) -> Result<(String, i64), RegistryError> {
+    create_code_for(store, role, villages, label, ttl_ms, None)
+}
+
+/// Like [`create_code`], for a device working at `camp` (the day-end groups devices by camp).
+pub fn create_code_for(
+    store: &Store,
+    role: Role,
+    villages: &[VillageId],
+    label: Option<&str>,
+    ttl_ms: i64,
+    camp: Option<&str>,
+) -> Result<(String, i64), RegistryError> {
     let code = new_code();
     let expires = now_ms() + ttl_ms;
     let villages = postcard::to_stdvec(villages).unwrap_or_default();
+    let camp: Option<String> = camp.map(|c| c.trim().chars().take(64).collect());
     store.extension_write(|tx| {
         tx.execute(
-            "INSERT INTO hub_codes (code_hash, role, villages, label, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO hub_codes (code_hash, role, villages, label, created_at, expires_at, camp)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 hash(&normalise_code(&code)),
                 role.code(),
                 villages,
                 label,
                 now_ms(),
-                expires
+                expires,
+                camp
             ],
         )?;
         Ok(())
     })?;
     Ok((code, expires))
+}
+
+/// Sets the camp a device works at.
+pub fn set_camp(store: &Store, device: &str, camp: Option<&str>) -> Result<(), RegistryError> {
+    let n = store.extension_write(|tx| {
+        Ok(tx.execute(
+            "UPDATE hub_devices SET camp = ?2 WHERE id = ?1",
+            params![device, camp],
+        )?)
+    })?;
+    if n == 0 {
+        return Err(RegistryError::NoDevice);
+    }
+    Ok(())
 }
 
 fn insert_device(
@@ -275,15 +304,15 @@ pub fn enrol(
 ) -> Result<(Device, String), RegistryError> {
     let code_hash = hash(&normalise_code(code));
     let outcome: Result<(String, String), RegistryError> = store.extension_write(|tx| {
-        let row: Option<(String, Vec<u8>)> = tx
+        let row: Option<(String, Vec<u8>, Option<String>)> = tx
             .query_row(
-                "SELECT role, villages FROM hub_codes
+                "SELECT role, villages, camp FROM hub_codes
                  WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
                 params![code_hash, now_ms()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((role, villages)) = row else {
+        let Some((role, villages, camp)) = row else {
             return Ok(Err(RegistryError::BadCode));
         };
         let Some(role) = Role::parse(&role) else {
@@ -301,6 +330,10 @@ pub fn enrol(
         }
         let villages: Vec<VillageId> = postcard::from_bytes(&villages).unwrap_or_default();
         let created = insert_device(tx, role, &villages, label, Some(replica))?;
+        tx.execute(
+            "UPDATE hub_devices SET camp = ?2 WHERE id = ?1",
+            params![created.0, camp],
+        )?;
         tx.execute(
             "UPDATE hub_codes SET used_at = ?2, used_by = ?3 WHERE code_hash = ?1",
             params![code_hash, now_ms(), created.0],

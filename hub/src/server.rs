@@ -9,6 +9,8 @@
 //! | `GET /v1/admin/devices` | organiser, supervisor, admin | JSON |
 //! | `POST /v1/admin/devices/{id}/revoke` | organiser, admin | JSON |
 //! | `POST /v1/admin/upstream/sync` | admin | JSON |
+//! | `/v1/review/*`, `/v1/export/*` | organiser, supervisor, admin ([`crate::web::api`]) | JSON, CSV, FHIR |
+//! | `/dash/*` | dashboard users ([`crate::web`]) | HTML |
 //!
 //! Every refusal is a 4xx with a JSON body `{code, message}`: malformed, oversized,
 //! unauthenticated, forbidden, rate-limited. A 5xx means the hub itself failed. Store work runs
@@ -110,6 +112,14 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// The machine code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
     fn unauthenticated() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -206,7 +216,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 impl AppState {
     /// Refuses a caller over its rate (token bucket per key).
-    fn rate_limit(&self, key: &str) -> Result<(), ApiError> {
+    pub(crate) fn rate_limit(&self, key: &str) -> Result<(), ApiError> {
         let mut map = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let burst = f64::from(self.config.rate_burst);
@@ -413,6 +423,9 @@ pub struct CodeRequest {
     /// Validity in hours (default 24, at most 168).
     #[serde(default)]
     pub ttl_hours: Option<u32>,
+    /// Camp the device works at.
+    #[serde(default)]
+    pub camp: Option<String>,
 }
 
 /// `POST /v1/admin/codes` reply.
@@ -464,8 +477,14 @@ async fn create_code(
     let ttl = i64::from(req.ttl_hours.unwrap_or(24).clamp(1, 168)) * 3_600_000;
     let st2 = st.clone();
     blocking(move || {
-        let (code, expires_at) =
-            registry::create_code(&st2.store, role, &villages, req.label.as_deref(), ttl)?;
+        let (code, expires_at) = registry::create_code_for(
+            &st2.store,
+            role,
+            &villages,
+            req.label.as_deref(),
+            ttl,
+            req.camp.as_deref(),
+        )?;
         tracing::info!(by = %device.id, role = role.code(), "enrolment code created");
         Ok(Json(CodeReply {
             qr_payload: qr_payload(&st2.config, st2.pin_hex.as_deref(), &code),
@@ -566,6 +585,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/devices/{id}/revoke", post(revoke))
         .route("/v1/admin/upstream/sync", post(upstream_sync))
         .merge(crate::camp::routes())
+        .merge(crate::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_allowed)
         .layer(DefaultBodyLimit::max(limit))

@@ -107,11 +107,13 @@ pub enum EntityKind {
     Enrollment = 7,
     /// LGD state, district or sub-district master data (fetched from ABDM by the hub).
     Region = 8,
+    /// A supervisor's decision about a record (send back, dismiss, retry, merge, distinct).
+    Review = 9,
 }
 
 impl EntityKind {
     /// Every kind, in code order.
-    pub const ALL: [EntityKind; 8] = [
+    pub const ALL: [EntityKind; 9] = [
         Self::Village,
         Self::Household,
         Self::Member,
@@ -120,6 +122,7 @@ impl EntityKind {
         Self::Consent,
         Self::Enrollment,
         Self::Region,
+        Self::Review,
     ];
     /// The stored code.
     pub const fn code(self) -> u8 {
@@ -140,6 +143,7 @@ impl EntityKind {
             Self::Consent => "consent",
             Self::Enrollment => "enrollment",
             Self::Region => "region",
+            Self::Review => "review",
         }
     }
 }

@@ -165,7 +165,21 @@ const REGION: &[FieldSpec] = &[
     f("name", Text, Lww),
 ];
 
-const SPECS: [EntitySpec; 8] = [
+/// A supervisor's decision. Each decision is a new, immutable record: the log of decisions is
+/// itself data that reaches the tablets of the member's village (a note sent back with a request
+/// is read there by the worker). Placed by `member_id`, like consents and enrolments.
+const REVIEW: &[FieldSpec] = &[
+    f("member_id", Bytes, Lww),
+    f("subject_id", Bytes, Lww),
+    f("action", Text, Lww),
+    f("other_member_id", Bytes, Lww),
+    f("reason_code", Text, Lww),
+    f("note", Text, Lww),
+    f("decided_by", Text, Lww),
+    f("decided_at", Int, Lww),
+];
+
+const SPECS: [EntitySpec; 9] = [
     EntitySpec {
         kind: EntityKind::Village,
         table: "villages",
@@ -205,6 +219,11 @@ const SPECS: [EntitySpec; 8] = [
         kind: EntityKind::Region,
         table: "regions",
         fields: REGION,
+    },
+    EntitySpec {
+        kind: EntityKind::Review,
+        table: "reviews",
+        fields: REVIEW,
     },
 ];
 

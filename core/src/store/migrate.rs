@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/003_placement.sql"),
     include_str!("../../migrations/004_sealed_handoff.sql"),
     include_str!("../../migrations/005_regions.sql"),
+    include_str!("../../migrations/006_reviews.sql"),
 ];
 
 /// The schema version this code writes.

@@ -9,6 +9,7 @@
 
 mod change;
 mod commands;
+pub mod decisions;
 pub mod error;
 mod materialize;
 mod meta;
@@ -30,6 +31,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 pub use change::Change;
 pub use commands::NewHouseholdWithMembers;
+pub use decisions::{NewReview, Review, ReviewAction};
 pub use error::{Result, StoreError};
 pub use open::StoreKey;
 pub use peers::PeerState;

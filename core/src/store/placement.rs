@@ -93,12 +93,8 @@ impl<'c> VillageResolver<'c> {
                     here.extend(self.household_village(&h)?);
                 }
             }
-            EntityKind::Consent | EntityKind::Enrollment => {
-                let table = if op.kind == EntityKind::Consent {
-                    "consents"
-                } else {
-                    "enrollments"
-                };
+            EntityKind::Consent | EntityKind::Enrollment | EntityKind::Review => {
+                let table = crate::oplog::schema::entity(op.kind).table;
                 let member = if op.field == "member_id" {
                     value_bytes.map(<[u8]>::to_vec)
                 } else {
