@@ -63,7 +63,7 @@ fn household(h: usize) -> HouseholdInput {
                 gender: GENDER[m].into(),
                 birth_date: BIRTH[m].into(),
                 relation: RELATION[m].into(),
-                mobile: (m == 0).then(|| "9419012345".into()),
+                mobile: (m == 0).then(|| format!("94190{h:05}")),
                 aadhaar: Some(AadhaarEntry::new(aadhaar(h, m))),
                 ..Default::default()
             })

@@ -183,6 +183,18 @@ impl FieldStore {
         })
     }
 
+    /// Every error and warning of a member about to join a household, without saving: the
+    /// worker sees a suspected duplicate (`member.possible_duplicate`) before saving.
+    pub fn check_member(&self, household_id: String, member: MemberInput) -> Result<FormCheck> {
+        let hh = parse_household_id(&household_id)?;
+        let draft = member.into_draft();
+        let found = self.with_capture(|c| Ok(c.check_member(hh, &draft)?))?;
+        Ok(FormCheck {
+            errors: issues(found.errors),
+            warnings: issues(found.warnings),
+        })
+    }
+
     /// Adds a member to a household.
     pub fn add_member(&self, household_id: String, member: MemberInput) -> Result<SavedMember> {
         let hh = parse_household_id(&household_id)?;

@@ -20,3 +20,6 @@ CREATE TABLE reviews (
 ) STRICT;
 CREATE INDEX reviews_by_member ON reviews (member_id);
 CREATE INDEX reviews_by_subject ON reviews (subject_id);
+
+-- The capture-time duplicate check (core/src/dedup) looks members up by mobile number.
+CREATE INDEX members_by_mobile ON members (mobile) WHERE mobile IS NOT NULL;

@@ -89,14 +89,23 @@ fn test_duplicates_warn_then_group_and_attention_lists_sent_back_requests() {
         .unwrap();
     assert_eq!(
         pairs(&second.warnings),
-        vec![("members[0].aadhaar".into(), "aadhaar.duplicate".into())]
+        vec![
+            ("members[0].aadhaar".into(), "aadhaar.duplicate".into()),
+            (
+                "members[0].given_name".into(),
+                "member.possible_duplicate".into()
+            ),
+        ]
     );
     let added = c
         .add_member(first.id, &member("Sita B", "sister", Some(&number)))
         .unwrap();
     assert_eq!(
         pairs(&added.warnings),
-        vec![("aadhaar".into(), "aadhaar.duplicate".into())]
+        vec![
+            ("aadhaar".into(), "aadhaar.duplicate".into()),
+            ("given_name".into(), "member.possible_duplicate".into()),
+        ]
     );
     let groups = store.duplicate_groups(10).unwrap();
     assert_eq!(groups.len(), 1);
@@ -173,4 +182,82 @@ fn test_without_a_sealing_key_an_aadhaar_number_is_a_field_error() {
         c.save_household(&form(Some(v), vec![member("Sita", "head", None)]))
             .is_ok()
     );
+}
+
+#[test]
+fn test_a_person_already_recorded_in_another_script_is_flagged_before_saving() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), &StoreKey::random());
+    let v = village(&store);
+    let sealer = sealer();
+    let c = Capture {
+        store: &store,
+        sealer: Some(&sealer),
+        worker: None,
+        today: today(),
+    };
+    // सुनीता देवी, mobile 9876543210, recorded first.
+    let first = c
+        .save_household(&form(Some(v), vec![member("सुनीता", "head", None)]))
+        .unwrap();
+    assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+    let changes = store.pending().unwrap().changes;
+
+    // Another worker types her in Latin script, with the mobile written another way: the
+    // check warns before anything is saved, naming the stored member and why.
+    let mut again = member("Suneeta", "head", None);
+    again.family_name = Some("Debi".into());
+    again.mobile = Some("+91 98765 43210".into());
+    let checked = c
+        .check_household(&form(Some(v), vec![again.clone()]))
+        .unwrap();
+    let w = &checked.warnings;
+    assert_eq!(
+        pairs(w),
+        vec![(
+            "members[0].given_name".into(),
+            "member.possible_duplicate".into()
+        )]
+    );
+    let params = &w[0].params;
+    assert_eq!(params["member_id"], first.member_ids[0].to_string());
+    assert_eq!(
+        params["reasons"],
+        "similar_name,same_birth_date,same_mobile"
+    );
+    assert_eq!(
+        store.pending().unwrap().changes,
+        changes,
+        "checking saves nothing"
+    );
+
+    // A different person on the same mobile (her daughter) is not flagged; nor is one with
+    // the same name born in another year.
+    let mut daughter = member("Anita", "head", None);
+    daughter.birth_date = "2008-01-01".into();
+    let mut namesake = member("Sunita", "head", None);
+    namesake.birth_date = "1975-06-01".into();
+    for other in [daughter, namesake] {
+        let checked = c.check_household(&form(Some(v), vec![other])).unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+    }
+
+    // Adding her to her own household again, and entering one person twice in one form.
+    let mut no_phone = member("Sunita", "sister", None);
+    no_phone.mobile = None;
+    let checked = c.check_member(first.id, &no_phone).unwrap();
+    assert_eq!(
+        pairs(&checked.warnings),
+        vec![("given_name".into(), "member.possible_duplicate".into())]
+    );
+    let mut twice = member("Ramesh", "head", None);
+    twice.gender = "M".into();
+    twice.mobile = None;
+    let mut copy = twice.clone();
+    copy.relation = "brother".into();
+    let saved = c.save_household(&form(Some(v), vec![twice, copy])).unwrap();
+    assert_eq!(saved.member_ids.len(), 2, "a warning never blocks the save");
+    let params = &saved.warnings[0].params;
+    assert_eq!(saved.warnings[0].field, "members[1].given_name");
+    assert_eq!(params["member_index"], "0");
 }

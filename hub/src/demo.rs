@@ -52,9 +52,9 @@ pub fn summarize(store: &Store) -> Result<DemoSummary, HubError> {
 fn request_demo_auth(
     tablet: &Store,
     new: &abha_core::model::NewHouseholdWithMembers,
+    operator: abha_core::ids::WorkerId,
 ) -> Result<(), HubError> {
     use abha_core::model::{ConsentDraft, ConsentMethod, GivenBy, NewEnrollment, Route};
-    let operator = abha_core::ids::WorkerId::new();
     for m in new.members.iter().filter(|m| m.aadhaar.is_some()) {
         let consent = ConsentDraft {
             member_id: m.id,
@@ -77,11 +77,14 @@ fn request_demo_auth(
                 consent_id,
                 attempt_of: None,
             },
-            None,
+            Some(operator),
         )?;
     }
     Ok(())
 }
+
+/// Names of the demo tablets' ASHA workers.
+const DEMO_WORKERS: [&str; 3] = ["Shazia Bano", "Rukhsana Akhtar", "Sunita Devi"];
 
 /// Seeds the demo camp with about `households` households (idempotent).
 pub async fn seed(
@@ -149,6 +152,15 @@ pub async fn seed(
         .await
         .map_err(|e| HubError::Demo(e.code()))?;
         let mine: Vec<_> = mine.into_iter().collect();
+        // The ASHA operating the tablet (staff, not a beneficiary: the day-end names her).
+        let worker = abha_core::model::WorkerDraft {
+            asha_id: format!("DEMO-ASHA-{}", t + 1),
+            hpr_id: None,
+            name: DEMO_WORKERS[t % DEMO_WORKERS.len()].into(),
+        }
+        .validate()
+        .map_err(|e| HubError::Demo(e.to_string()))?;
+        tablet.add_worker(&worker)?;
         let count = households / tablets;
         for n in 0..count {
             let village = mine[n % mine.len()];
@@ -170,13 +182,13 @@ pub async fn seed(
                 .map_err(|e| HubError::Demo(e.to_string()))?
                 .value;
             let new = valid
-                .seal(Some(&sealer), None)
+                .seal(Some(&sealer), Some(worker.id))
                 .map_err(|e| HubError::Demo(e.to_string()))?;
             tablet.create_household(&new)?;
             // Every other household asks for ABHAs by demographic authentication for the members
             // whose Aadhaar was captured: the bridge works on them once the tablet syncs.
             if n % 2 == 0 {
-                request_demo_auth(&tablet, &new)?;
+                request_demo_auth(&tablet, &new, worker.id)?;
             }
             // The last tablet keeps its last few households unsynced.
             if t + 1 == tablets && n + 5 == count {

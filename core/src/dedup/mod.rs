@@ -395,7 +395,7 @@ fn mobile(s: &str) -> Option<u64> {
     )
 }
 
-fn non_empty<'a>(b: Option<&'a [u8]>) -> Option<&'a [u8]> {
+fn non_empty(b: Option<&[u8]>) -> Option<&[u8]> {
     b.filter(|b| !b.is_empty())
 }
 

@@ -115,7 +115,7 @@ fn brahmic(c: char) -> Option<(u32, u32)> {
     let cp = c as u32;
     (0x0900..=0x0D7F)
         .contains(&cp)
-        .then(|| (cp & !0x7F, cp & 0x7F))
+        .then_some((cp & !0x7F, cp & 0x7F))
 }
 
 const DEVANAGARI: u32 = 0x0900;

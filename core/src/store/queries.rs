@@ -283,6 +283,46 @@ impl Store {
         })
     }
 
+    /// Live members a new member could duplicate: those of `household` and those with one of
+    /// `mobiles` (10-digit national form), since the matcher ([`crate::dedup`]) needs one of
+    /// these links for any fuzzy match. At most `limit`, newest first.
+    pub fn dedup_candidates(
+        &self,
+        household: Option<HouseholdId>,
+        mobiles: &[String],
+        limit: u32,
+    ) -> Result<Vec<crate::dedup::Candidate>> {
+        let mobiles = serde_json::to_string(mobiles).unwrap_or_else(|_| "[]".into());
+        self.read(|conn| {
+            let mut st = conn.prepare_cached(
+                "SELECT id, household_id, given_name, middle_name, family_name, name_latin,
+                        birth_date, gender, mobile, aadhaar_token
+                   FROM members
+                  WHERE deleted = 0
+                    AND (household_id = ?1 OR mobile IN (SELECT value FROM json_each(?2)))
+                  ORDER BY created_at DESC, pk DESC LIMIT ?3",
+            )?;
+            let rows = st.query_map(
+                params![household.map(|h| h.as_bytes().to_vec()), mobiles, limit],
+                |r| {
+                    Ok(crate::dedup::Candidate {
+                        member_id: uuid_col(r, 0, MemberId::from_uuid)?.ok_or_else(bad_id)?,
+                        household_id: uuid_col(r, 1, HouseholdId::from_uuid)?,
+                        given_name: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                        middle_name: r.get(3)?,
+                        family_name: r.get(4)?,
+                        name_latin: r.get(5)?,
+                        birth_date: r.get(6)?,
+                        gender: r.get(7)?,
+                        mobile: r.get(8)?,
+                        aadhaar_token: r.get(9)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// Live members already holding this Aadhaar token (duplicate check at capture).
     pub fn members_with_aadhaar_token(
         &self,

@@ -190,10 +190,16 @@ pub const FORM: &[&str] = &[
     "id.format",
     AADHAAR_DUPLICATE,
     AADHAAR_NO_SEALING_KEY,
+    MEMBER_POSSIBLE_DUPLICATE,
 ];
 
 /// Warning: this Aadhaar number (its keyed token) is already on the device. Param `member_id`.
 pub const AADHAAR_DUPLICATE: &str = "aadhaar.duplicate";
+/// Warning: this person looks like one already recorded (similar name in any script, compatible
+/// birth, the same household or mobile; see `dedup`). Params `member_id` (a stored member) or
+/// `member_index` (an earlier member of the same form), and `reasons` (comma-separated codes
+/// such as `similar_name,same_birth_year,same_mobile`).
+pub const MEMBER_POSSIBLE_DUPLICATE: &str = "member.possible_duplicate";
 /// No hub key to seal an Aadhaar number to yet (the device is not enrolled).
 pub const AADHAAR_NO_SEALING_KEY: &str = "aadhaar.no_sealing_key";
 

@@ -78,7 +78,10 @@ struct Row {
     created_at: Option<i64>,
 }
 
-fn load(store: &Store, area: &Area) -> Result<(Vec<Row>, BTreeSet<(Vec<u8>, Vec<u8>)>)> {
+/// Pairs of member ids (as stored) a supervisor decided are different people.
+type DistinctPairs = BTreeSet<(Vec<u8>, Vec<u8>)>;
+
+fn load(store: &Store, area: &Area) -> Result<(Vec<Row>, DistinctPairs)> {
     Ok(store.read(|c| {
         let mut st = c.prepare(&format!(
             "SELECT m.id, m.household_id, h.code, h.village_id, m.given_name, m.middle_name,

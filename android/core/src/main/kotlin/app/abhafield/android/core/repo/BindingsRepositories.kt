@@ -63,6 +63,15 @@ class BindingsFieldRepository(
     override suspend fun createHousehold(form: HouseholdDraft): SavedHousehold =
         onIo { withInput(form) { createHousehold(it) } }
 
+    override suspend fun checkMember(householdId: String, member: MemberDraft): FormCheck = onIo {
+        val input = member.toInput()
+        try {
+            checkMember(householdId, input)
+        } finally {
+            input.destroy()
+        }
+    }
+
     override suspend fun addMember(householdId: String, member: MemberDraft): SavedMember = onIo {
         val input = member.toInput()
         try {

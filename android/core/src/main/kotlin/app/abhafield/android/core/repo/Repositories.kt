@@ -83,6 +83,12 @@ interface FieldRepository {
     /** Every error and warning of a form without saving. */
     suspend fun checkHousehold(form: HouseholdDraft): FormCheck
 
+    /**
+     * Every error and warning of a member about to join [householdId], without saving (fields
+     * unprefixed, as [addMember] reports them), including `member.possible_duplicate`.
+     */
+    suspend fun checkMember(householdId: String, member: MemberDraft): FormCheck
+
     /** Saves a household with its members in one transaction. */
     suspend fun createHousehold(form: HouseholdDraft): SavedHousehold
 

@@ -1,10 +1,13 @@
 /**
  * The form for one member of an existing household: add a member, or correct one.
  *
- * The core has no separate "check a member" call, so inline validation checks a one-member form
- * through `checkHousehold` and keeps only that member's messages, renamed to the unprefixed field
- * names `addMember` and `updateMember` report (`members[0].birth_date` → `birth_date`); messages
- * of the whole form and of the live save use one naming. A correction sends only the fields that
+ * Inline validation of a new member goes through `checkMember`, which also runs the core's duplicate
+ * matcher against the household and the mobile number, so the worker sees
+ * `member.possible_duplicate` before saving. A correction is checked as a one-member form through
+ * `checkHousehold` (checked against its own household it would match itself), keeping only that
+ * member's messages renamed to the unprefixed field names `addMember` and `updateMember` report
+ * (`members[0].birth_date` → `birth_date`); messages of the whole form and of the live save use
+ * one naming. A correction sends only the fields that
  * changed, so a correction made on another tablet to another field survives the merge.
  *
  * Intents are meant to be called from the thread of [scope]'s dispatcher (Main on Android).
@@ -151,9 +154,15 @@ class MemberFormModel(
         val draft = _state.value.fields.toDraft()
         _state.update { it.copy(checking = true) }
         keyed({ key -> _state.update { it.copy(error = key) } }, { _state.update { it.copy(checking = false) }; publish() }) {
-            // A one-member form: only this member's messages are kept, without the prefix.
-            val result = repo.checkHousehold(HouseholdDraft(villageCode = null, address = "", members = listOf(draft)))
-            issues = FormIssues(result.errors.ofMember(), result.warnings.ofMember())
+            val s = _state.value
+            issues = if (s.mode == MemberFormMode.ADD) {
+                val result = repo.checkMember(s.householdId, draft)
+                FormIssues(result.errors, result.warnings)
+            } else {
+                // A one-member form: only this member's messages are kept, without the prefix.
+                val result = repo.checkHousehold(HouseholdDraft(villageCode = null, address = "", members = listOf(draft)))
+                FormIssues(result.errors.ofMember(), result.warnings.ofMember())
+            }
         }
     }
 

@@ -139,6 +139,7 @@ class FakeFieldRepository : FieldRepository {
     var findByCode: (String) -> List<HouseholdSummaryRecord> = { emptyList() }
     var search: (String) -> List<MemberRecord> = { emptyList() }
     var check: (HouseholdDraft) -> FormCheck = { FormCheck(emptyList(), emptyList()) }
+    var checkOne: (String, MemberDraft) -> FormCheck = { _, _ -> FormCheck(emptyList(), emptyList()) }
     var create: (HouseholdDraft) -> SavedHousehold = { d -> SavedHousehold("h-new", "K3M9-QXD7", d.members.indices.map { "m$it" }, emptyList()) }
     var add: (String, MemberDraft) -> SavedMember = { h, _ -> SavedMember("m-new", h, emptyList()) }
     var update: (String, MemberPatchInput) -> MemberRecord = { id, p -> member(id).copy(givenName = p.givenName ?: "Sita") }
@@ -158,6 +159,7 @@ class FakeFieldRepository : FieldRepository {
     var status = DeviceStatus("replica", "http://hub", "dev-1", "worker", "worker-1", true)
 
     val checked = CopyOnWriteArrayList<HouseholdDraft>()
+    val checkedMembers = CopyOnWriteArrayList<Pair<String, MemberDraft>>()
     val created = CopyOnWriteArrayList<HouseholdDraft>()
     val added = CopyOnWriteArrayList<MemberDraft>()
     val patches = CopyOnWriteArrayList<Pair<String, MemberPatchInput>>()
@@ -176,6 +178,8 @@ class FakeFieldRepository : FieldRepository {
     override suspend fun searchMembers(query: String, limit: Int) = call("searchMembers") { search(query).take(limit) }
     override suspend fun household(id: String): HouseholdRecord = call("household") { householdOf(id) }
     override suspend fun checkHousehold(form: HouseholdDraft) = call("checkHousehold") { checked += form; check(form) }
+    override suspend fun checkMember(householdId: String, member: MemberDraft) =
+        call("checkMember") { checkedMembers += householdId to member; checkOne(householdId, member) }
     override suspend fun createHousehold(form: HouseholdDraft) = call("createHousehold") { created += form; create(form) }
     override suspend fun addMember(householdId: String, member: MemberDraft) = call("addMember") { added += member; add(householdId, member) }
     override suspend fun updateMember(memberId: String, patch: MemberPatchInput) = call("updateMember") { patches += memberId to patch; update(memberId, patch) }

@@ -19,25 +19,47 @@ class MemberFormModelTest {
     private val noDelay: Delay = { }
 
     @Test
-    fun `inline check keeps this member's messages without the prefix`() = withScope { scope ->
+    fun `a new member is checked against its household and warned of a likely duplicate`() = withScope { scope ->
         val repo = FakeFieldRepository()
-        repo.check = {
+        repo.checkOne = { _, _ ->
             FormCheck(
-                listOf(issue("household.village_id", "village.required"), issue("members[0].mobile", "mobile.length"),
-                    issue("members[0].given_name", "name.required")),
-                listOf(issue("members[0].aadhaar", "aadhaar.duplicate")),
+                listOf(issue("mobile", "mobile.length"), issue("given_name", "name.required")),
+                listOf(issue("aadhaar", "aadhaar.duplicate"),
+                    issue("given_name", "member.possible_duplicate", mapOf("member_id" to "m9", "reasons" to "similar_name"))),
             )
         }
         val model = MemberFormModel(scope, repo, householdId = "h1", delay = noDelay)
         model.edit { it.copy(mobile = "12345", aadhaar = "2341 2341 2346") }
         val s = model.state.value
-        assertEquals(setOf("mobile"), s.errors.keys, "only touched fields, household errors dropped")
+        assertEquals(setOf("mobile"), s.errors.keys, "only touched fields")
         assertEquals("error_mobile_length", s.errors.getValue("mobile").single().key)
         assertEquals(setOf("aadhaar"), s.warnings.keys)
         assertEquals(2, s.errorCount)
-        assertEquals(1, repo.checked.last().members.size)
+        assertEquals("h1", repo.checkedMembers.last().first)
+        assertTrue(repo.checked.isEmpty(), "no household-form check for a new member")
         model.validate()
-        assertEquals(setOf("mobile", "given_name"), model.state.value.errors.keys)
+        val v = model.state.value
+        assertEquals(setOf("mobile", "given_name"), v.errors.keys)
+        assertEquals("error_member_possible_duplicate", v.warnings.getValue("given_name").single().key)
+    }
+
+    @Test
+    fun `a correction keeps this member's messages without the prefix`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.check = {
+            FormCheck(
+                listOf(issue("household.village_id", "village.required"), issue("members[0].mobile", "mobile.length"),
+                    issue("members[0].given_name", "name.required")),
+                listOf(issue("members[1].mobile", "mobile.length")),
+            )
+        }
+        val model = MemberFormModel(scope, repo, householdId = "h1", existing = member("m6"), delay = noDelay)
+        model.edit { it.copy(mobile = "12345") }
+        val s = model.state.value
+        assertEquals(setOf("mobile"), s.errors.keys, "only touched fields, household errors dropped")
+        assertTrue(s.warnings.isEmpty(), "another member's messages dropped")
+        assertEquals(1, repo.checked.last().members.size)
+        assertTrue(repo.checkedMembers.isEmpty())
     }
 
     @Test
