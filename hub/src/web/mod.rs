@@ -223,6 +223,19 @@ pub async fn area(st: &Arc<AppState>, caller: &Caller) -> Result<Area, ApiError>
     blocking(move || Area::resolve(&st2.store, &reach).map_err(ApiError::from)).await
 }
 
+/// Runs `read` on the store with the caller's whole area (both on the blocking pool).
+pub async fn read_area<T: Send + 'static>(
+    st: &Arc<AppState>,
+    caller: &Caller,
+    read: impl FnOnce(&abha_core::store::Store, &Area) -> Result<T, crate::review::ReviewError>
+    + Send
+    + 'static,
+) -> Result<T, ApiError> {
+    let a = area(st, caller).await?;
+    let st2 = st.clone();
+    blocking(move || Ok(read(&st2.store, &a)?)).await
+}
+
 /// The caller's area narrowed to one village; a village outside it is refused (403).
 pub fn narrow(area: &Area, village: Option<u32>) -> Result<Area, ApiError> {
     match village {

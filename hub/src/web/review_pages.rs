@@ -19,7 +19,7 @@ use super::api::{self, DecisionBody, PairBody, RequestAction};
 use super::pages::{
     FlashParams, age, back, back_error, csrf_field, layout, page, page_caller, when,
 };
-use super::{Caller, area, check_csrf, narrow};
+use super::{Caller, area, check_csrf, narrow, read_area};
 use crate::review::{Area, coverage, duplicates, pending, svg};
 use crate::server::{ApiError, AppState, blocking};
 
@@ -295,12 +295,7 @@ async fn duplicates_page(
         Err(r) => return r,
     };
     let q = q.map(|Query(q)| q).unwrap_or_default();
-    let result = async {
-        let a = area(&st, &c).await?;
-        let st2 = st.clone();
-        blocking(move || Ok(duplicates::suspected(&st2.store, &a)?)).await
-    }
-    .await;
+    let result = read_area(&st, &c, duplicates::suspected).await;
     let pairs = match result {
         Ok(p) => p,
         Err(e) => return e.into_response(),
@@ -394,12 +389,7 @@ async fn coverage_page(
         Err(r) => return r,
     };
     let q = q.map(|Query(q)| q).unwrap_or_default();
-    let result = async {
-        let a = area(&st, &c).await?;
-        let st2 = st.clone();
-        blocking(move || Ok(coverage::coverage(&st2.store, &a)?)).await
-    }
-    .await;
+    let result = read_area(&st, &c, coverage::coverage).await;
     let cov = match result {
         Ok(p) => p,
         Err(e) => return e.into_response(),
