@@ -13,6 +13,7 @@ package app.abhafield.android.core.repo
 import app.abhafield.core.AadhaarEntry
 import app.abhafield.core.ConsentInput
 import app.abhafield.core.DeviceReport
+import app.abhafield.core.ReviewRecord
 import app.abhafield.core.DeviceStatus
 import app.abhafield.core.DuplicateGroupRecord
 import app.abhafield.core.EnrollmentRecord
@@ -62,6 +63,8 @@ class BindingsFieldRepository(
 
     override suspend fun createHousehold(form: HouseholdDraft): SavedHousehold =
         onIo { withInput(form) { createHousehold(it) } }
+
+    override suspend fun reviewsOf(recordId: String): List<ReviewRecord> = onIo { reviewsOf(recordId) }
 
     override suspend fun checkMember(householdId: String, member: MemberDraft): FormCheck = onIo {
         val input = member.toInput()

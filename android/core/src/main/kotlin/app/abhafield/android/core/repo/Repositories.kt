@@ -13,6 +13,7 @@ package app.abhafield.android.core.repo
 
 import app.abhafield.core.ConsentInput
 import app.abhafield.core.DeviceReport
+import app.abhafield.core.ReviewRecord
 import app.abhafield.core.DeviceStatus
 import app.abhafield.core.DuplicateGroupRecord
 import app.abhafield.core.EnrollmentRecord
@@ -88,6 +89,9 @@ interface FieldRepository {
      * unprefixed, as [addMember] reports them), including `member.possible_duplicate`.
      */
     suspend fun checkMember(householdId: String, member: MemberDraft): FormCheck
+
+    /** A supervisor's decisions about a record (a member or an ABHA request), newest first. */
+    suspend fun reviewsOf(recordId: String): List<ReviewRecord>
 
     /** Saves a household with its members in one transaction. */
     suspend fun createHousehold(form: HouseholdDraft): SavedHousehold

@@ -14,6 +14,7 @@ package app.abhafield.android.core.ui
 import app.abhafield.android.core.i18n.FieldMessage
 import app.abhafield.android.core.i18n.MessageKeys
 import app.abhafield.android.core.repo.FieldRepository
+import app.abhafield.core.ReviewRecord
 import app.abhafield.core.EnrollmentRecord
 import app.abhafield.core.EnrollmentRoute
 import app.abhafield.core.FieldException
@@ -45,6 +46,8 @@ data class EnrollmentItem(
     val canRetry: Boolean,
     /** A later attempt retried this one. */
     val superseded: Boolean,
+    /** The supervisor's note when the request was sent back for correction (from the hub by sync). */
+    val supervisorNote: String? = null,
 ) {
     /**
      * A retry must carry the Aadhaar number read again from the card (the first seal was
@@ -62,9 +65,15 @@ data class EnrollmentItem(
         /** States in which a request is still moving or has succeeded: no new request then. */
         val ACTIVE_STATES = setOf("captured", "queued", "received", "submitting", "retry_later", "created", "linked")
 
-        /** The items for [records], marking those a later attempt replaced. */
-        fun of(records: List<EnrollmentRecord>): List<EnrollmentItem> {
+        /**
+         * The items for [records], marking those a later attempt replaced, each with the latest
+         * send-back note among [reviews] (the member's decisions, newest first).
+         */
+        fun of(records: List<EnrollmentRecord>, reviews: List<ReviewRecord> = emptyList()): List<EnrollmentItem> {
             val retried = records.mapNotNullTo(mutableSetOf()) { it.attemptOf }
+            val notes = reviews.filter { it.action == "send_back" && !it.note.isNullOrBlank() }
+                .groupBy { it.subjectId }
+                .mapValues { (_, rs) -> rs.maxByOrNull { it.decidedAt ?: 0L }?.note }
             return records.map { r ->
                 val superseded = r.id in retried
                 EnrollmentItem(
@@ -79,6 +88,7 @@ data class EnrollmentItem(
                     createdAt = r.createdAt,
                     canRetry = r.state == "needs_correction" && !superseded,
                     superseded = superseded,
+                    supervisorNote = notes[r.id],
                 )
             }
         }
@@ -122,8 +132,9 @@ class EnrollmentModel(
         _state.update { it.copy(loading = true, error = null) }
         scope.launch {
             keyed({ key -> _state.update { it.copy(error = key) } }, { _state.update { it.copy(loading = false) } }) {
-                val records = repo.enrollments(_state.value.memberId)
-                _state.update { it.copy(requests = EnrollmentItem.of(records)) }
+                val memberId = _state.value.memberId
+                val items = EnrollmentItem.of(repo.enrollments(memberId), repo.reviewsOf(memberId))
+                _state.update { it.copy(requests = items) }
             }
         }
     }
@@ -154,8 +165,9 @@ class EnrollmentModel(
                 onInvalid = { e -> _state.update { it.copy(errors = MessageKeys.byField(e.errors), error = MessageKeys.VALIDATION) } },
             ) {
                 call()
-                val records = repo.enrollments(_state.value.memberId)
-                _state.update { it.copy(requests = EnrollmentItem.of(records)) }
+                val memberId = _state.value.memberId
+                val items = EnrollmentItem.of(repo.enrollments(memberId), repo.reviewsOf(memberId))
+                _state.update { it.copy(requests = items) }
             }
         }
     }

@@ -16,6 +16,7 @@ import app.abhafield.android.core.repo.SyncRepository
 import app.abhafield.android.core.sync.Clock
 import app.abhafield.core.ConsentInput
 import app.abhafield.core.DeviceReport
+import app.abhafield.core.ReviewRecord
 import app.abhafield.core.DeviceStatus
 import app.abhafield.core.DuplicateGroupRecord
 import app.abhafield.core.EnrollmentRecord
@@ -139,6 +140,7 @@ class FakeFieldRepository : FieldRepository {
     var findByCode: (String) -> List<HouseholdSummaryRecord> = { emptyList() }
     var search: (String) -> List<MemberRecord> = { emptyList() }
     var check: (HouseholdDraft) -> FormCheck = { FormCheck(emptyList(), emptyList()) }
+    var reviews: (String) -> List<ReviewRecord> = { emptyList() }
     var checkOne: (String, MemberDraft) -> FormCheck = { _, _ -> FormCheck(emptyList(), emptyList()) }
     var create: (HouseholdDraft) -> SavedHousehold = { d -> SavedHousehold("h-new", "K3M9-QXD7", d.members.indices.map { "m$it" }, emptyList()) }
     var add: (String, MemberDraft) -> SavedMember = { h, _ -> SavedMember("m-new", h, emptyList()) }
@@ -178,6 +180,7 @@ class FakeFieldRepository : FieldRepository {
     override suspend fun searchMembers(query: String, limit: Int) = call("searchMembers") { search(query).take(limit) }
     override suspend fun household(id: String): HouseholdRecord = call("household") { householdOf(id) }
     override suspend fun checkHousehold(form: HouseholdDraft) = call("checkHousehold") { checked += form; check(form) }
+    override suspend fun reviewsOf(recordId: String) = call("reviewsOf") { reviews(recordId) }
     override suspend fun checkMember(householdId: String, member: MemberDraft) =
         call("checkMember") { checkedMembers += householdId to member; checkOne(householdId, member) }
     override suspend fun createHousehold(form: HouseholdDraft) = call("createHousehold") { created += form; create(form) }

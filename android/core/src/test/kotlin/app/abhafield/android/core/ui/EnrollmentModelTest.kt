@@ -11,6 +11,7 @@ import app.abhafield.android.core.fakes.withScope
 import app.abhafield.core.EnrollmentRoute
 import app.abhafield.core.FieldException
 import app.abhafield.core.MemberPatchInput
+import app.abhafield.core.ReviewRecord
 import org.junit.jupiter.api.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
@@ -18,6 +19,27 @@ import kotlin.test.assertNull
 import kotlin.test.assertTrue
 
 class EnrollmentModelTest {
+    @Test
+    fun `a request sent back shows the supervisor's latest note`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.enrollmentList += enrollment("e1", "needs_correction", reason = "review.sent_back")
+        repo.enrollmentList += enrollment("e2", "queued")
+        fun review(id: String, subject: String, action: String, note: String?, at: Long) =
+            ReviewRecord(id, "m1", subject, action, null, null, note, "supervisor", at)
+        repo.reviews = { id ->
+            assertEquals("m1", id)
+            listOf(
+                review("r1", "e1", "send_back", "Check the birth year on the card", 10),
+                review("r2", "e1", "send_back", "Spelling of the name as on Aadhaar", 20),
+                review("r3", "e2", "dismiss", null, 30),
+            )
+        }
+        val s = EnrollmentModel(scope, repo, "m1").state.value
+        assertEquals("Spelling of the name as on Aadhaar", s.requests[0].supervisorNote)
+        assertNull(s.requests[1].supervisorNote, "no note on a request not sent back")
+        assertTrue(s.requests[0].canRetry)
+    }
+
     @Test
     fun `requests show state, reason and ABHA number keys`() = withScope { scope ->
         val repo = FakeFieldRepository()
