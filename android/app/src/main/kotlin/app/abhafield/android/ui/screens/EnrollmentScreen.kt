@@ -130,6 +130,7 @@ private fun RequestCard(item: EnrollmentItem, formats: Formats, onCorrect: () ->
             Text(message(MessageKeys.forRoute(item.route)), style = MaterialTheme.typography.bodyMedium)
             item.createdAt?.let { Text(stringResource(R.string.enrollment_created_at, formats.dateTime(it)), style = MaterialTheme.typography.bodyMedium) }
             item.reasonKey?.let { Text(stringResource(R.string.enrollment_reason, message(it)), style = MaterialTheme.typography.bodyLarge) }
+            item.supervisorNote?.let { Text(stringResource(R.string.enrollment_supervisor_note, it), style = MaterialTheme.typography.bodyLarge) }
             item.abhaNumber?.takeIf { it.isNotBlank() }?.let { Text(stringResource(R.string.enrollment_abha_number, it), style = CodeStyle) }
             if (item.superseded) Text(stringResource(R.string.enrollment_superseded), style = MaterialTheme.typography.bodyMedium)
             if (item.canRetry) {
