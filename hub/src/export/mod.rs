@@ -76,15 +76,10 @@ fn nonempty(s: Option<String>) -> Option<String> {
 /// Live members of `villages` (all villages when `None`), ordered by village, household and
 /// capture time.
 pub fn members(store: &Store, villages: Option<&[VillageId]>) -> Result<Vec<MemberRow>> {
-    let ids: Vec<String> = villages
-        .unwrap_or_default()
-        .iter()
-        .map(|v| hex::encode(v.as_bytes()))
-        .collect();
-    let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+    let ids = crate::review::json_village_ids(villages.unwrap_or_default().iter());
     let all = villages.is_none();
     store.read(|c| {
-        let mut st = c.prepare_cached(
+        let mut st = c.prepare_cached(&format!(
             "SELECT m.id, m.household_id, h.code, v.state_code, v.district_code,
                     v.subdistrict_code, v.village_code, v.name, m.given_name, m.middle_name,
                     m.family_name, m.name_latin, m.gender, m.birth_date, m.mobile, m.relation,
@@ -101,9 +96,10 @@ pub fn members(store: &Store, villages: Option<&[VillageId]>) -> Result<Vec<Memb
                      ORDER BY (x.abha_number IS NOT NULL) DESC, x.created_at DESC, x.pk DESC
                      LIMIT 1)
               WHERE m.deleted = 0
-                AND (?1 OR h.village_id IN (SELECT unhex(value) FROM json_each(?2)))
+                AND (?1 OR {})
               ORDER BY v.village_code, h.code, m.created_at, m.pk",
-        )?;
+            crate::review::in_area("h.village_id", 2)
+        ))?;
         let rows = st
             .query_map(rusqlite::params![all, ids], |r| {
                 Ok(MemberRow {

@@ -111,12 +111,7 @@ impl Area {
 
     /// Village ids as 16-byte blobs in a JSON array, for `json_each` in SQL.
     pub fn json_ids(&self) -> String {
-        let hex: Vec<String> = self
-            .villages
-            .keys()
-            .map(|v| hex::encode(v.as_bytes()))
-            .collect();
-        serde_json::to_string(&hex).unwrap_or_else(|_| "[]".into())
+        json_village_ids(self.villages.keys())
     }
 
     /// Narrows to one village (a filter), which must be in the area.
@@ -138,6 +133,12 @@ impl Area {
     pub fn is_empty(&self) -> bool {
         self.villages.is_empty()
     }
+}
+
+/// Village ids as 16-byte blobs (hex) in a JSON array, the parameter [`in_area`] reads.
+pub(crate) fn json_village_ids<'a>(ids: impl Iterator<Item = &'a VillageId>) -> String {
+    let hex: Vec<String> = ids.map(|v| hex::encode(v.as_bytes())).collect();
+    serde_json::to_string(&hex).unwrap_or_else(|_| "[]".into())
 }
 
 /// SQL fragment: `col` (a village id blob) lies in the area passed as `?N` from [`Area::json_ids`].
