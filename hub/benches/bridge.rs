@@ -202,7 +202,7 @@ async fn run(
     sim_rate: u32,
 ) -> Run {
     let sim = Sim::start(sim_config(latency_ms, sim_rate)).await.unwrap();
-    let store = hub.store.clone();
+    let store = hub.store.clone().expect("SQLite hub");
     let sealer = AadhaarSealer::new(
         SealingKey::parse(DEMO_PUBLIC).unwrap(),
         TokenKey::from_bytes([0x5a; 32]),
@@ -272,7 +272,7 @@ fn main() {
         })
         .unwrap();
         for v in abha_core::demo::villages() {
-            hub.store.put_village(&v.validate().unwrap()).unwrap();
+            hub.sqlite().unwrap().put_village(&v.validate().unwrap()).unwrap();
         }
         let mut next = 1;
 

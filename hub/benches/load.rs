@@ -105,7 +105,7 @@ async fn main() {
         ..HubConfig::default()
     })
     .unwrap();
-    let hub_store = hub.store.clone();
+    let hub_store = hub.store.clone().expect("SQLite hub");
     let villages: Vec<_> = demo::villages()
         .iter()
         .map(|v| v.validate().unwrap())

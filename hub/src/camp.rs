@@ -80,7 +80,7 @@ async fn jobs(
     }
     let st2 = st.clone();
     let rows = crate::server::blocking(move || {
-        crate::bridge::jobs::list(&st2.store, 1000).map_err(ApiError::internal)
+        crate::bridge::jobs::list(st2.store()?, 1000).map_err(ApiError::internal)
     })
     .await?;
     Ok(Json(serde_json::json!({

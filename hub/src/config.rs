@@ -58,6 +58,8 @@ pub struct HubConfig {
     pub bridge: crate::bridge::BridgeConfig,
     /// FHIR export identifier systems (`fhir.json` in the data directory).
     pub fhir: crate::export::fhir::FhirConfig,
+    /// Where records and the registry live (SQLite in the data directory, or PostgreSQL).
+    pub database: crate::storage::Database,
 }
 
 impl Default for HubConfig {
@@ -75,6 +77,7 @@ impl Default for HubConfig {
             abdm: None,
             bridge: crate::bridge::BridgeConfig::default(),
             fhir: crate::export::fhir::FhirConfig::default(),
+            database: crate::storage::Database::default(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod listen;
 pub mod registry;
 pub mod review;
 pub mod server;
+pub mod storage;
 pub mod tls;
 pub mod upstream;
 pub mod users;
@@ -53,11 +54,13 @@ pub enum HubError {
     Registry(#[from] registry::RegistryError),
 }
 
-/// An opened hub: its store, keys and certificate.
+/// An opened hub: its storage, keys and certificate.
 #[derive(Debug)]
 pub struct Hub {
-    /// The encrypted store.
-    pub store: Arc<Store>,
+    /// Records and registry, on either database.
+    pub storage: Arc<dyn storage::HubStorage>,
+    /// The encrypted SQLite store (`None` on PostgreSQL).
+    pub store: Option<Arc<Store>>,
     /// Keys.
     pub keys: keys::HubKeys,
     /// Configuration.
@@ -71,6 +74,30 @@ impl Hub {
     pub fn open(config: HubConfig) -> Result<Self, HubError> {
         std::fs::create_dir_all(&config.data_dir)?;
         let keys = keys::HubKeys::load_or_create(&config.data_dir, config.demo_keys)?;
+        // Sealed numbers handed in must be sealed to this key (tablets got it at enrolment).
+        let sealing = abha_core::seal::SealingKey::parse(&keys.sealing_public_pem)
+            .map_err(|e| HubError::Config(format!("sealing key: {e}")))?;
+        let tls = match &config.tls {
+            TlsMode::SelfSigned => Some(tls::self_signed(&config.data_dir)?),
+            TlsMode::Files { cert, key } => Some(tls::from_files(cert, key)?),
+            TlsMode::Off => None,
+        };
+        if let storage::Database::Postgres(url) = &config.database {
+            if config.abdm.is_some() || config.upstream.is_some() {
+                return Err(HubError::Config(
+                    "the ABDM bridge and upstream replication run on the SQLite store only; \
+                     a PostgreSQL hub is a state hub that camps replicate to"
+                        .into(),
+                ));
+            }
+            return Ok(Self {
+                storage: storage::open_postgres(url, sealing.id())?,
+                store: None,
+                keys,
+                config,
+                tls,
+            });
+        }
         let store = Store::open_with(
             config.data_dir.join("hub.db"),
             &keys.store,
@@ -79,20 +106,21 @@ impl Hub {
                 ..Default::default()
             },
         )?;
-        // Sealed numbers handed in must be sealed to this key (tablets got it at enrolment).
-        let sealing = abha_core::seal::SealingKey::parse(&keys.sealing_public_pem)
-            .map_err(|e| HubError::Config(format!("sealing key: {e}")))?;
         store.set_sealing_key_id(sealing.id())?;
-        let tls = match &config.tls {
-            TlsMode::SelfSigned => Some(tls::self_signed(&config.data_dir)?),
-            TlsMode::Files { cert, key } => Some(tls::from_files(cert, key)?),
-            TlsMode::Off => None,
-        };
+        let store = Arc::new(store);
         Ok(Self {
-            store: Arc::new(store),
+            storage: store.clone(),
+            store: Some(store),
             keys,
             config,
             tls,
+        })
+    }
+
+    /// The SQLite store, for the duties only it supports.
+    pub fn sqlite(&self) -> Result<&Arc<Store>, HubError> {
+        self.store.as_ref().ok_or_else(|| {
+            HubError::Config("this needs the SQLite store; the hub runs on PostgreSQL".into())
         })
     }
 
@@ -114,13 +142,18 @@ impl Hub {
             ));
         }
         let stop = CancelToken::new();
-        let upstream = self.config.upstream.clone().map(|u| {
-            let up = Arc::new(upstream::Upstream::new(self.store.clone(), u));
+        let upstream = match (&self.store, self.config.upstream.clone()) {
+            (Some(store), Some(u)) => Some((store.clone(), u)),
+            _ => None,
+        }
+        .map(|(store, u)| {
+            let up = Arc::new(upstream::Upstream::new(store, u));
             up.clone()
                 .spawn_periodic(self.config.upstream_every, stop.clone());
             up
         });
         let mut state = server::AppState::new(
+            self.storage.clone(),
             self.store.clone(),
             self.config.clone(),
             self.keys.token.to_hex().to_string(),
@@ -128,13 +161,13 @@ impl Hub {
             upstream,
             self.pin().map(|p| p.to_hex()),
         );
-        if let Some(abdm) = &self.config.abdm {
+        if let (Some(abdm), Some(store)) = (&self.config.abdm, &self.store) {
             let client = abha_core::abdm::AbdmClient::new(abdm.clone())
                 .map_err(|e| HubError::Config(e.to_string()))?;
             let opener = bridge::Opener::from_pem(&self.keys.sealing_private_pem)
                 .map_err(|e| HubError::Config(e.to_string()))?;
             let b = Arc::new(bridge::Bridge::new(
-                self.store.clone(),
+                store.clone(),
                 client,
                 opener,
                 self.config.bridge.clone(),
@@ -146,7 +179,8 @@ impl Hub {
         }
         let state = Arc::new(state);
         let scheme = if self.tls.is_some() { "https" } else { "http" };
-        tracing::info!(%addr, scheme, replica = %self.store.replica_id(), "hub serving");
+        let backend = self.storage.backend();
+        tracing::info!(%addr, scheme, backend, replica = %self.storage.replica_id(), "hub serving");
         let result = listen::serve(
             listener,
             server::router(state),

@@ -11,6 +11,7 @@ use abha_core::sync::client::{HttpTransport, Pin};
 use abha_core::sync::protocol::{EnrolReply, EnrolRequest};
 use abha_hub::registry::{self, Role};
 use abha_hub::review::{Area, Reach, dayend};
+use abha_hub::storage::Database;
 use abha_hub::users;
 use abha_hub::{Hub, HubConfig, HubError, TlsMode, UpstreamConfig, demo, server};
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +33,11 @@ struct Cli {
     /// Use the public demo sealing key (demo camps only).
     #[arg(long, global = true)]
     demo_keys: bool,
+    /// Where records and the device registry live: `sqlite` (the encrypted file in the data
+    /// directory) or a `postgres://user[:password]@host[:port]/db` URL (a state hub).
+    #[arg(long, global = true, env = "ABHA_HUB_DATABASE", default_value = "sqlite",
+          value_parser = Database::parse, hide_env_values = true)]
+    database: Database,
     #[command(subcommand)]
     command: Command,
 }
@@ -334,23 +340,29 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), HubError> {
         demo_keys: cli.demo_keys || args.demo,
         public_url: Some(public_url.clone()),
         fhir: load_fhir(&cli.data)?,
+        database: cli.database.clone(),
         ..HubConfig::default()
     };
     let hub = Hub::open(config)?;
     if args.demo {
-        let summary = demo::seed(&hub.store, &hub.keys, &cli.data, 300).await?;
+        let summary = demo::seed(hub.sqlite()?, &hub.keys, &cli.data, 300).await?;
         json(&summary);
-        let villages: Vec<VillageId> = hub.store.villages()?.into_iter().map(|v| v.id).collect();
+        let villages: Vec<VillageId> = hub
+            .sqlite()?
+            .villages()?
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
         let (code, _) = registry::create_code(
-            &hub.store,
+            hub.sqlite()?,
             Role::Worker,
             &villages,
             Some("demo"),
             24 * 3_600_000,
         )?;
-        if !users::any(&hub.store).map_err(|e| HubError::Config(e.to_string()))? {
+        if !users::any(hub.sqlite()?).map_err(|e| HubError::Config(e.to_string()))? {
             for (name, role, password) in DEMO_USERS {
-                users::create(&hub.store, name, Some(name), role, &[], password)
+                users::create(hub.sqlite()?, name, Some(name), role, &[], password)
                     .map_err(|e| HubError::Config(e.to_string()))?;
             }
         }
@@ -391,6 +403,7 @@ async fn run(cli: Cli) -> Result<(), HubError> {
             tls: TlsMode::SelfSigned,
             demo_keys: cli.demo_keys,
             fhir: load_fhir(&cli.data)?,
+            database: cli.database.clone(),
             ..HubConfig::default()
         })
     };
@@ -410,8 +423,7 @@ async fn run(cli: Cli) -> Result<(), HubError> {
             let villages: Vec<VillageId> =
                 villages.iter().map(|v| VillageId::from_lgd(*v)).collect();
             let ttl = i64::from((*ttl_hours).clamp(1, 168)) * 3_600_000;
-            let (code, expires_at) = registry::create_code_for(
-                &hub.store,
+            let (code, expires_at) = hub.storage.create_code_for(
                 role,
                 &villages,
                 label.as_deref(),
@@ -433,17 +445,18 @@ async fn run(cli: Cli) -> Result<(), HubError> {
         Command::Token { role, label } => {
             let hub = open(&cli)?;
             let role = Role::parse(role).ok_or_else(|| HubError::Config("unknown role".into()))?;
-            let (id, token) =
-                registry::create_device(&hub.store, role, &[], label.as_deref(), None)?;
+            let (id, token) = hub
+                .storage
+                .create_device(role, &[], label.as_deref(), None)?;
             json(&serde_json::json!({"device_id": id, "role": role.code(), "token": token}));
             Ok(())
         }
         Command::Devices => {
-            json(&registry::list(&open(&cli)?.store)?);
+            json(&open(&cli)?.storage.list_devices()?);
             Ok(())
         }
         Command::Revoke { id } => {
-            registry::revoke(&open(&cli)?.store, id)?;
+            open(&cli)?.storage.revoke(id)?;
             json(&serde_json::json!({"ok": true}));
             Ok(())
         }
@@ -460,7 +473,7 @@ async fn run(cli: Cli) -> Result<(), HubError> {
                     "/v1/devices/enrol",
                     &EnrolRequest {
                         code: code.clone(),
-                        replica: hub.store.replica_id(),
+                        replica: hub.sqlite()?.replica_id(),
                         app_version: abha_core::VERSION.to_owned(),
                         label: Some("hub".into()),
                     },
@@ -484,16 +497,16 @@ async fn run(cli: Cli) -> Result<(), HubError> {
                 demo_keys: true,
                 ..HubConfig::default()
             })?;
-            json(&demo::seed(&hub.store, &hub.keys, &cli.data, *households).await?);
+            json(&demo::seed(hub.sqlite()?, &hub.keys, &cli.data, *households).await?);
             Ok(())
         }
         Command::User(cmd) => user(&open(&cli)?, cmd),
         Command::Report(ReportCommand::DayEnd { date, camp, csv }) => {
             let hub = open(&cli)?;
             let date = parse_date(date.as_deref())?;
-            let area = Area::resolve(&hub.store, &Reach::All).map_err(review_error)?;
-            let d =
-                dayend::day_end(&hub.store, &area, date, camp.as_deref()).map_err(review_error)?;
+            let area = Area::resolve(hub.sqlite()?, &Reach::All).map_err(review_error)?;
+            let d = dayend::day_end(hub.sqlite()?, &area, date, camp.as_deref())
+                .map_err(review_error)?;
             if *csv {
                 let _ = write!(std::io::stdout(), "{}", dayend::to_csv(&d));
             } else {
@@ -504,8 +517,8 @@ async fn run(cli: Cli) -> Result<(), HubError> {
         Command::Targets { file } => {
             let hub = open(&cli)?;
             let text = std::fs::read_to_string(file)?;
-            let area = Area::resolve(&hub.store, &Reach::All).map_err(review_error)?;
-            let r = abha_hub::review::coverage::import_targets(&hub.store, &area, &text, "cli")
+            let area = Area::resolve(hub.sqlite()?, &Reach::All).map_err(review_error)?;
+            let r = abha_hub::review::coverage::import_targets(hub.sqlite()?, &area, &text, "cli")
                 .map_err(review_error)?;
             json(&r);
             if r.errors.is_empty() {
@@ -523,7 +536,7 @@ async fn run(cli: Cli) -> Result<(), HubError> {
         } => {
             let hub = open(&cli)?;
             let villages: Option<Vec<VillageId>> = village.map(|v| vec![VillageId::from_lgd(v)]);
-            let rows = abha_hub::export::members(&hub.store, villages.as_deref())
+            let rows = abha_hub::export::members(hub.sqlite()?, villages.as_deref())
                 .map_err(|e| HubError::Config(e.to_string()))?;
             let text = if format == "csv" {
                 if village.is_none() {
@@ -549,7 +562,7 @@ async fn run(cli: Cli) -> Result<(), HubError> {
         }
         Command::Status => {
             let hub = open(&cli)?;
-            json(&demo::summarize(&hub.store)?);
+            json(&demo::summarize(hub.sqlite()?)?);
             Ok(())
         }
     }
@@ -589,7 +602,7 @@ fn user(hub: &Hub, cmd: &UserCommand) -> Result<(), HubError> {
             let role = Role::parse(role).ok_or_else(|| HubError::Config("unknown role".into()))?;
             let password = read_password()?;
             let id = users::create(
-                &hub.store,
+                hub.sqlite()?,
                 username,
                 display_name.as_deref(),
                 role,
@@ -601,7 +614,7 @@ fn user(hub: &Hub, cmd: &UserCommand) -> Result<(), HubError> {
         }
         UserCommand::Password { username } => {
             let password = read_password()?;
-            if !users::set_password(&hub.store, username, &password).map_err(fail)? {
+            if !users::set_password(hub.sqlite()?, username, &password).map_err(fail)? {
                 return Err(HubError::Config("no such user".into()));
             }
             json(&serde_json::json!({"ok": true}));

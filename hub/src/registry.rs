@@ -136,18 +136,18 @@ pub struct DeviceSummary {
     pub villages: Vec<VillageId>,
 }
 
-fn hash(secret: &str) -> Vec<u8> {
+pub(crate) fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.trim().as_bytes()).to_vec()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
 const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// Normalises a typed code (case, hyphens, spaces, O/I/L look-alikes).
-fn normalise_code(code: &str) -> String {
+pub(crate) fn normalise_code(code: &str) -> String {
     code.chars()
         .filter(|c| !matches!(c, '-' | ' '))
         .map(|c| match c.to_ascii_uppercase() {
@@ -158,7 +158,7 @@ fn normalise_code(code: &str) -> String {
         .collect()
 }
 
-fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     let bytes: [u8; 10] = rand::random();
     let s: String = bytes
         .iter()
@@ -167,7 +167,7 @@ fn new_code() -> String {
     format!("{}-{}", &s[..5], &s[5..])
 }
 
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();
     format!(
         "abh_{}",

@@ -38,14 +38,17 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::config::HubConfig;
-use crate::registry::{self, Device, RegistryError, Role};
+use crate::registry::{Device, RegistryError, Role};
+use crate::storage::HubStorage;
 use crate::upstream::Upstream;
 
 /// Shared state of the server.
 #[derive(Debug)]
 pub struct AppState {
-    /// The hub's store.
-    pub store: Arc<Store>,
+    /// Records and registry (SQLite or PostgreSQL).
+    pub storage: Arc<dyn HubStorage>,
+    /// The SQLite store, for the duties only it supports (`None` on PostgreSQL).
+    pub sqlite: Option<Arc<Store>>,
     /// Configuration.
     pub config: HubConfig,
     /// Aadhaar token key handed to enrolled devices (hex).
@@ -68,7 +71,8 @@ pub struct AppState {
 impl AppState {
     /// New state.
     pub fn new(
-        store: Arc<Store>,
+        storage: Arc<dyn HubStorage>,
+        sqlite: Option<Arc<Store>>,
         config: HubConfig,
         token_key_hex: String,
         sealing_public_pem: String,
@@ -76,7 +80,8 @@ impl AppState {
         pin_hex: Option<String>,
     ) -> Self {
         Self {
-            store,
+            storage,
+            sqlite,
             config,
             token_key_hex,
             sealing_public_pem,
@@ -87,6 +92,19 @@ impl AppState {
             otp_sessions: crate::camp::Sessions::default(),
             limiter: Mutex::new(HashMap::new()),
         }
+    }
+}
+
+impl AppState {
+    /// The SQLite store, or `unavailable.backend` on a PostgreSQL hub.
+    pub fn store(&self) -> Result<&Arc<Store>, ApiError> {
+        self.sqlite.as_ref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "unavailable.backend",
+                "not available on a PostgreSQL hub",
+            )
+        })
     }
 }
 
@@ -253,7 +271,10 @@ impl AppState {
             .to_owned();
         let state = self.clone();
         let device = blocking(move || {
-            registry::authenticate(&state.store, &token)?.ok_or_else(ApiError::unauthenticated)
+            state
+                .storage
+                .authenticate(&token)?
+                .ok_or_else(ApiError::unauthenticated)
         })
         .await?;
         self.rate_limit(&device.id)?;
@@ -294,10 +315,11 @@ async fn hello(
     blocking(move || {
         let h: Hello = serve::decode_request(&body)?;
         // A device whose store was recreated (damaged file moved aside) brings a new replica id.
-        registry::bind_replica(&st2.store, &mut device, h.replica)?;
-        let reply = serve::hello(&st2.store, &device.peer(), &h)?;
+        st2.storage.bind_replica(&mut device, h.replica)?;
+        let reply = serve::hello(&*st2.storage, &device.peer(), &h)?;
         let skew = h.sent_at_ms as i64 - reply.hub_time_ms as i64;
-        registry::record_hello(&st2.store, &device.id, &h.app_version, &h.pending, skew)?;
+        st2.storage
+            .record_hello(&device.id, &h.app_version, &h.pending, skew)?;
         tracing::info!(device = %device.id, pending = h.pending.changes, "sync hello");
         Ok(binary(protocol::encode(&reply)))
     })
@@ -317,7 +339,7 @@ async fn push(
     let st2 = st.clone();
     blocking(move || {
         let p: Push = serve::decode_request(&body)?;
-        let reply = serve::push(&st2.store, &device.peer(), &p)?;
+        let reply = serve::push(&*st2.storage, &device.peer(), &p)?;
         tracing::info!(device = %device.id, applied = reply.applied, duplicates = reply.duplicates, "sync push");
         Ok(binary(protocol::encode(&reply)))
     })
@@ -337,7 +359,7 @@ async fn pull(
     let st2 = st.clone();
     blocking(move || {
         let p: Pull = serve::decode_request(&body)?;
-        let reply = serve::pull(&st2.store, &device.peer(), &p)?;
+        let reply = serve::pull(&*st2.storage, &device.peer(), &p)?;
         tracing::info!(device = %device.id, sets = reply.sets.len(), more = reply.more, "sync pull");
         Ok(binary(protocol::encode(&reply)))
     })
@@ -357,7 +379,7 @@ async fn sealed(
     let st2 = st.clone();
     blocking(move || {
         let m: protocol::HandSealed = serve::decode_request(&body)?;
-        let reply = serve::hand_sealed(&st2.store, &device.peer(), &m)?;
+        let reply = serve::hand_sealed(&*st2.storage, &device.peer(), &m)?;
         let held = reply.verdicts.iter().filter(|v| v.settles()).count();
         tracing::info!(device = %device.id, items = m.items.len(), held, "sealed numbers handed in");
         st2.bridge_wake.notify_one();
@@ -393,13 +415,14 @@ async fn enrol(
             .label
             .as_deref()
             .map(|l| l.chars().take(64).collect::<String>());
-        let (device, token) =
-            registry::enrol(&st2.store, &req.code, req.replica, label.as_deref())?;
+        let (device, token) = st2
+            .storage
+            .enrol(&req.code, req.replica, label.as_deref())?;
         Ok(Json(EnrolReply {
             device_id: device.id,
             token,
             role: device.role.code().to_owned(),
-            hub_replica: st2.store.replica_id(),
+            hub_replica: st2.storage.replica_id(),
             villages: device.villages.into_iter().collect(),
             token_key: st2.token_key_hex.clone(),
             sealing_key_pem: st2.sealing_public_pem.clone(),
@@ -477,8 +500,7 @@ async fn create_code(
     let ttl = i64::from(req.ttl_hours.unwrap_or(24).clamp(1, 168)) * 3_600_000;
     let st2 = st.clone();
     blocking(move || {
-        let (code, expires_at) = registry::create_code_for(
-            &st2.store,
+        let (code, expires_at) = st2.storage.create_code_for(
             role,
             &villages,
             req.label.as_deref(),
@@ -498,13 +520,13 @@ async fn create_code(
 async fn list_devices(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
-) -> Result<Json<Vec<registry::DeviceSummary>>, ApiError> {
+) -> Result<Json<Vec<crate::registry::DeviceSummary>>, ApiError> {
     let device = st.auth(&headers).await?;
     if !device.role.reviews() {
         return Err(ApiError::forbidden());
     }
     let st2 = st.clone();
-    blocking(move || Ok(Json(registry::list(&st2.store)?))).await
+    blocking(move || Ok(Json(st2.storage.list_devices()?))).await
 }
 
 async fn revoke(
@@ -518,7 +540,7 @@ async fn revoke(
     }
     let st2 = st.clone();
     blocking(move || {
-        registry::revoke(&st2.store, &id)?;
+        st2.storage.revoke(&id)?;
         Ok(Json(serde_json::json!({"ok": true})))
     })
     .await
@@ -552,10 +574,19 @@ async fn upstream_sync(
 async fn health(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "ok": true,
-        "hub_replica": st.store.replica_id().to_string(),
-        "time_ms": st.store.clock().now_ms(),
+        "hub_replica": st.storage.replica_id().to_string(),
+        "time_ms": st.storage.now_ms(),
+        "database": st.storage.backend(),
         "protocol": [protocol::MIN_PROTOCOL_VERSION, protocol::PROTOCOL_VERSION],
     }))
+}
+
+async fn unavailable() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "unavailable.backend",
+        "not available on a PostgreSQL hub",
+    )
 }
 
 async fn not_found() -> ApiError {
@@ -573,7 +604,7 @@ async fn not_allowed() -> ApiError {
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
+    let router = Router::new()
         .route("/v1/health", get(health))
         .route("/v1/devices/enrol", post(enrol))
         .route("/v1/sync/hello", post(hello))
@@ -583,9 +614,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/codes", post(create_code))
         .route("/v1/admin/devices", get(list_devices))
         .route("/v1/admin/devices/{id}/revoke", post(revoke))
-        .route("/v1/admin/upstream/sync", post(upstream_sync))
-        .merge(crate::camp::routes())
-        .merge(crate::web::routes())
+        .route("/v1/admin/upstream/sync", post(upstream_sync));
+    // The camp relay and the dashboard read the SQLite store (see `storage`).
+    let router = if state.sqlite.is_some() {
+        router
+            .merge(crate::camp::routes())
+            .merge(crate::web::routes())
+    } else {
+        router
+            .route("/dash", get(unavailable))
+            .route("/dash/{*rest}", get(unavailable).post(unavailable))
+            .route("/v1/review/{*rest}", get(unavailable).post(unavailable))
+            .route("/v1/export/{*rest}", get(unavailable))
+            .route("/v1/abdm/{*rest}", get(unavailable).post(unavailable))
+    };
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(not_allowed)
         .layer(DefaultBodyLimit::max(limit))

@@ -28,9 +28,9 @@ async fn test_demo_auth_creates_an_abha_and_the_outcome_reaches_the_tablet() {
     assert!(tablet.store.sealed_aadhaar(member).unwrap().is_some());
 
     tablet.sync().await;
-    wait_for(&hub.store, member, e, EnrollmentState::Created).await;
+    wait_for(hub.store(), member, e, EnrollmentState::Created).await;
     assert!(
-        hub.store.sealed_aadhaar(member).unwrap().is_none(),
+        hub.store().sealed_aadhaar(member).unwrap().is_none(),
         "the hub discards the sealed number once ABDM answered"
     );
     // The tablet still holds its copy until the outcome arrives.
@@ -62,7 +62,13 @@ async fn test_demographic_mismatch_needs_correction_then_the_resubmission_create
     // The worker typed the name wrong.
     let (member, first) = capture(&tablet.store, "Aasha", &number, "9876500001");
     tablet.sync().await;
-    wait_for(&hub.store, member, first, EnrollmentState::NeedsCorrection).await;
+    wait_for(
+        hub.store(),
+        member,
+        first,
+        EnrollmentState::NeedsCorrection,
+    )
+    .await;
     tablet.sync().await;
     let seen = tablet.store.enrollments_of(member).unwrap();
     assert_eq!(seen[0].state.as_deref(), Some("needs_correction"));
@@ -96,7 +102,7 @@ async fn test_demographic_mismatch_needs_correction_then_the_resubmission_create
         )
         .unwrap();
     tablet.sync().await;
-    wait_for(&hub.store, member, second, EnrollmentState::Created).await;
+    wait_for(hub.store(), member, second, EnrollmentState::Created).await;
     tablet.sync().await;
     let seen = tablet.store.enrollments_of(member).unwrap();
     assert_eq!(seen.len(), 2);
@@ -121,7 +127,7 @@ async fn test_outage_retries_later_then_exactly_one_abha_is_created() {
     let (_dir, hub, tablet) = camp(&sim).await;
     let (member, e) = capture(&tablet.store, "Asha", &number, "9876500001");
     tablet.sync().await;
-    wait_for(&hub.store, member, e, EnrollmentState::RetryLater).await;
+    wait_for(hub.store(), member, e, EnrollmentState::RetryLater).await;
     tablet.sync().await;
     let seen = tablet.store.enrollments_of(member).unwrap();
     assert_eq!(seen[0].state.as_deref(), Some("retry_later"));
@@ -130,10 +136,10 @@ async fn test_outage_retries_later_then_exactly_one_abha_is_created() {
         tablet.store.sealed_aadhaar(member).unwrap().is_some(),
         "not answered yet"
     );
-    assert!(hub.store.sealed_aadhaar(member).unwrap().is_some());
+    assert!(hub.store().sealed_aadhaar(member).unwrap().is_some());
 
     sim.set_fault(Fault::none());
-    wait_for(&hub.store, member, e, EnrollmentState::Created).await;
+    wait_for(hub.store(), member, e, EnrollmentState::Created).await;
     let st = sim.state();
     assert_eq!(st.creations, 1, "exactly one ABHA");
     assert_eq!(st.abhas[0].created_times, 1);
@@ -203,7 +209,7 @@ async fn test_session_token_expiry_in_the_middle_of_a_queue() {
     }
     tablet.sync().await;
     for (m, e) in &queued {
-        wait_for(&hub.store, *m, *e, EnrollmentState::Created).await;
+        wait_for(hub.store(), *m, *e, EnrollmentState::Created).await;
     }
     assert_eq!(
         sim.state().sessions_issued,
@@ -222,7 +228,7 @@ async fn test_session_token_expiry_in_the_middle_of_a_queue() {
     }
     tablet.sync().await;
     for (m, e) in &queued {
-        wait_for(&hub.store, *m, *e, EnrollmentState::Created).await;
+        wait_for(hub.store(), *m, *e, EnrollmentState::Created).await;
     }
     let st = sim.state();
     assert_eq!(st.creations, 6);
@@ -274,8 +280,8 @@ async fn test_linking_a_scanned_abha_is_verified_at_the_hub() {
     // An ABHA that exists at ABDM (made by demo auth for someone).
     let (m0, e0) = capture(&tablet.store, "Asha", &number, "9876500001");
     tablet.sync().await;
-    wait_for(&hub.store, m0, e0, EnrollmentState::Created).await;
-    let existing = hub.store.enrollments_of(m0).unwrap()[0]
+    wait_for(hub.store(), m0, e0, EnrollmentState::Created).await;
+    let existing = hub.store().enrollments_of(m0).unwrap()[0]
         .abha_number
         .clone()
         .unwrap();
@@ -283,8 +289,8 @@ async fn test_linking_a_scanned_abha_is_verified_at_the_hub() {
     let (known, e1) = capture_link(&tablet.store, &existing);
     let (unknown, e2) = capture_link(&tablet.store, &abha_core::demo::abha_number(7));
     tablet.sync().await;
-    wait_for(&hub.store, known, e1, EnrollmentState::Linked).await;
-    wait_for(&hub.store, unknown, e2, EnrollmentState::NeedsCorrection).await;
+    wait_for(hub.store(), known, e1, EnrollmentState::Linked).await;
+    wait_for(hub.store(), unknown, e2, EnrollmentState::NeedsCorrection).await;
     tablet.sync().await;
     let seen = tablet.store.enrollments_of(known).unwrap();
     assert_eq!(seen[0].state.as_deref(), Some("linked"));
@@ -314,7 +320,7 @@ async fn test_lgd_masters_fetched_by_the_hub_reach_the_tablet() {
 
     for _ in 0..200 {
         if !hub
-            .store
+            .store()
             .regions(RegionLevel::Subdistrict, 1)
             .unwrap()
             .is_empty()
@@ -340,9 +346,9 @@ async fn test_lgd_masters_fetched_by_the_hub_reach_the_tablet() {
         vec!["ANANTNAG", "BIJBEHARA"]
     );
     // A second fetch of an unchanged list writes nothing.
-    let before = hub.store.pending().unwrap().ops;
+    let before = hub.store().pending().unwrap().ops;
     let bridge = abha_hub::bridge::Bridge::new(
-        hub.store.clone(),
+        hub.store().clone(),
         abha_core::abdm::AbdmClient::new(abdm_config(&sim)).unwrap(),
         abha_hub::bridge::Opener::from_pem(include_str!("../../fixtures/demo-sealing/private.pem"))
             .unwrap(),
@@ -350,7 +356,7 @@ async fn test_lgd_masters_fetched_by_the_hub_reach_the_tablet() {
         std::sync::Arc::new(tokio::sync::Notify::new()),
     );
     assert_eq!(bridge.refresh_lgd().await.unwrap(), 0);
-    assert_eq!(hub.store.pending().unwrap().ops, before);
+    assert_eq!(hub.store().pending().unwrap().ops, before);
     hub.stop().await;
 }
 
@@ -367,10 +373,10 @@ async fn test_hub_restart_mid_call_creates_exactly_one_abha_and_calls_it_created
     let (member, e) = capture(&tablet.store, "Asha", &number, "9876500001");
     tablet.sync().await;
     // The bridge took the job and its call reached ABDM, then the hub died before recording.
-    let now = hub.store.clock().now_ms() as i64;
-    abha_hub::bridge::jobs::discover(&hub.store, now).unwrap();
-    abha_hub::bridge::jobs::refresh(&hub.store, now).unwrap();
-    let taken = abha_hub::bridge::jobs::take_due(&hub.store, now, 10).unwrap();
+    let now = hub.store().clock().now_ms() as i64;
+    abha_hub::bridge::jobs::discover(hub.store(), now).unwrap();
+    abha_hub::bridge::jobs::refresh(hub.store(), now).unwrap();
+    let taken = abha_hub::bridge::jobs::take_due(hub.store(), now, 10).unwrap();
     assert_eq!(taken.len(), 1);
     let client = abha_core::abdm::AbdmClient::new(abdm_config(&sim)).unwrap();
     let digits = Zeroizing::new(number.clone());
@@ -393,8 +399,8 @@ async fn test_hub_restart_mid_call_creates_exactly_one_abha_and_calls_it_created
 
     // On restart the job is recovered as ambiguous and retried once.
     let hub = hub_with_abdm(dir.path(), &sim).await;
-    wait_for(&hub.store, member, e, EnrollmentState::Created).await;
-    let got = hub.store.enrollments_of(member).unwrap()[0]
+    wait_for(hub.store(), member, e, EnrollmentState::Created).await;
+    let got = hub.store().enrollments_of(member).unwrap()[0]
         .abha_number
         .clone();
     assert_eq!(got.as_deref(), Some(first.abha_number.as_str()));
@@ -421,7 +427,7 @@ async fn test_refused_credentials_pause_the_bridge_instead_of_looping() {
         .collect();
     tablet.sync().await;
     for (m, e) in &queued {
-        wait_for(&hub.store, *m, *e, EnrollmentState::RetryLater).await;
+        wait_for(hub.store(), *m, *e, EnrollmentState::RetryLater).await;
     }
     // Give a looping client every chance to hammer the gateway.
     tokio::time::sleep(Duration::from_secs(2)).await;

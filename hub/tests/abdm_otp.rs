@@ -192,7 +192,7 @@ async fn test_otp_creation_with_mobile_verification_and_address() {
 
     // The outcome syncs to the hub like any edit.
     tablet.sync().await;
-    let at_hub = hub.store.enrollments_of(member).unwrap();
+    let at_hub = hub.store().enrollments_of(member).unwrap();
     assert_eq!(at_hub[0].state.as_deref(), Some("created"));
     assert_eq!(sim.state().creations, 1);
     hub.stop().await;

@@ -254,7 +254,7 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
         } else {
             EnrollmentState::Created
         };
-        wait_for(&hub.store, *m, *e, want).await;
+        wait_for(hub.store(), *m, *e, want).await;
     }
 
     // Phase 2: ABDM is unavailable for exactly one job's worth of tries, then recovers.
@@ -266,8 +266,8 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
         "{:?}",
         tablet.sync_with(&tablet.transport(), &common::fast()).await
     ));
-    wait_for(&hub.store, m4, e4, EnrollmentState::Created).await;
-    let jobs = abha_hub::bridge::jobs::list(&hub.store, 100).unwrap();
+    wait_for(hub.store(), m4, e4, EnrollmentState::Created).await;
+    let jobs = abha_hub::bridge::jobs::list(hub.store(), 100).unwrap();
     texts.push(format!("{jobs:?}"));
     assert_eq!(jobs.len(), 5, "one job per request");
     let job4 = jobs
@@ -301,14 +301,14 @@ async fn test_no_aadhaar_digits_in_hub_database_wal_logs_or_errors_after_process
             "member {i} on the tablet"
         );
         assert!(
-            hub.store.sealed_aadhaar(*m).unwrap().is_none(),
+            hub.store().sealed_aadhaar(*m).unwrap().is_none(),
             "member {i}: hub still holds the sealed number"
         );
         assert!(
             tablet.store.sealed_aadhaar(*m).unwrap().is_none(),
             "member {i}: tablet still holds the sealed number"
         );
-        for store in [&*hub.store, &tablet.store] {
+        for store in [&**hub.store(), &tablet.store] {
             texts.push(format!("{:?}", store.member(*m)));
             texts.push(format!("{:?}", store.enrollments_of(*m)));
             texts.push(format!("{:?}", store.sealed_aadhaar(*m)));

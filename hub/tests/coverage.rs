@@ -427,7 +427,7 @@ fn svg_height(doc: &str) -> u32 {
 fn test_coverage_counts_households_members_and_abhas_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let hub = open_hub(dir.path());
-    let store = &hub.store;
+    let store = hub.sqlite().unwrap();
     put_villages(store);
     use EnrollmentState as S;
     let abha = Person {
@@ -601,10 +601,10 @@ fn test_coverage_counts_households_members_and_abhas_exactly() {
 async fn test_demo_camp_coverage_matches_the_store_and_stays_in_its_area() {
     let dir = tempfile::tempdir().unwrap();
     let hub = open_hub(dir.path());
-    let summary = abha_hub::demo::seed(&hub.store, &hub.keys, dir.path(), 60)
+    let summary = abha_hub::demo::seed(hub.sqlite().unwrap(), &hub.keys, dir.path(), 60)
         .await
         .unwrap();
-    let store = &hub.store;
+    let store = hub.sqlite().unwrap();
     let all = Area::resolve(store, &Reach::All).unwrap();
     let cov = coverage::coverage(store, &all).unwrap();
     assert_matches_store(store, &cov);
@@ -685,7 +685,7 @@ fn itertools(a: &Funnel, b: &Funnel, c: &Funnel) -> Vec<(u64, u64, u64)> {
 fn test_target_import_is_all_or_nothing_scoped_and_replaces() {
     let dir = tempfile::tempdir().unwrap();
     let hub = open_hub(dir.path());
-    let store = &hub.store;
+    let store = hub.sqlite().unwrap();
     put_villages(store);
     let budgam = Area::resolve(store, &Reach::Districts([2].into())).unwrap();
 
@@ -789,7 +789,7 @@ fn test_target_import_is_all_or_nothing_scoped_and_replaces() {
 fn test_charts_are_well_formed_escaped_and_scale_with_villages() {
     let dir = tempfile::tempdir().unwrap();
     let hub = open_hub(dir.path());
-    let store = &hub.store;
+    let store = hub.sqlite().unwrap();
     put_villages(store);
     household(store, 900_202, &[NONE]);
     let all = Area::resolve(store, &Reach::All).unwrap();

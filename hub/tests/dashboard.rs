@@ -14,12 +14,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 fn client() -> reqwest::Client {
-    let cfg = abha_core::sync::client::tls_config(None).unwrap();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(cfg)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    common::http_client()
 }
 
 /// Consent and a demographic-auth request for `member`.
@@ -147,7 +142,7 @@ async fn api_post(hub: &RunningHub, token: &str, path: &str, body: Value) -> (St
 
 fn setup_users(hub: &RunningHub) {
     users::create(
-        &hub.store,
+        hub.store(),
         "sup.all",
         None,
         Role::Supervisor,
@@ -156,7 +151,7 @@ fn setup_users(hub: &RunningHub) {
     )
     .unwrap();
     users::create(
-        &hub.store,
+        hub.store(),
         "sup.budgam",
         None,
         Role::Supervisor,
@@ -165,7 +160,7 @@ fn setup_users(hub: &RunningHub) {
     )
     .unwrap();
     users::create(
-        &hub.store,
+        hub.store(),
         "org",
         None,
         Role::Organiser,
@@ -280,7 +275,7 @@ async fn test_only_reviewers_of_the_area_get_in_and_posts_need_the_form_token() 
         "API with a session needs the header"
     );
     assert!(
-        hub.store.reviews_of(e2.as_uuid()).unwrap().is_empty(),
+        hub.store().reviews_of(e2.as_uuid()).unwrap().is_empty(),
         "nothing was decided"
     );
 
@@ -309,7 +304,7 @@ async fn test_only_reviewers_of_the_area_get_in_and_posts_need_the_form_token() 
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert!(hub.store.reviews_of(e2.as_uuid()).unwrap().is_empty());
+    assert!(hub.store().reviews_of(e2.as_uuid()).unwrap().is_empty());
     // Organisers see but do not decide.
     let org = Browser::sign_in(&base, "org", "organiser pw 3")
         .await
@@ -325,7 +320,7 @@ async fn test_only_reviewers_of_the_area_get_in_and_posts_need_the_form_token() 
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Sign-ins are in the audit log.
-    let audit = abha_hub::audit::list(&hub.store, None, 50).unwrap();
+    let audit = abha_hub::audit::list(hub.store(), None, 50).unwrap();
     assert!(
         audit
             .iter()
@@ -409,7 +404,7 @@ async fn test_decisions_reach_the_tablet_and_the_day_end_counts_what_was_capture
     let long = "x".repeat(501);
     let (s, _) = api_post(&hub, &sup, &path, serde_json::json!({"note": long})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(hub.store.reviews_of(back.as_uuid()).unwrap().is_empty());
+    assert!(hub.store().reviews_of(back.as_uuid()).unwrap().is_empty());
     let note = "नाम आधार कार्ड जैसा लिखें";
     let (s, b) = api_post(&hub, &sup, &path, serde_json::json!({"note": note})).await;
     assert_eq!(s, StatusCode::OK, "{b}");

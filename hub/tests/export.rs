@@ -317,7 +317,7 @@ fn store_with_abha(data: &Path) -> u32 {
     .unwrap();
     let village = abha_core::demo::villages().remove(0).validate().unwrap();
     let code = village.lgd.village;
-    hub.store.put_village(&village).unwrap();
+    hub.sqlite().unwrap().put_village(&village).unwrap();
     fn member(
         given: &str,
         latin: &str,
@@ -367,7 +367,7 @@ fn store_with_abha(data: &Path) -> u32 {
     };
     let today = time::OffsetDateTime::now_utc().date();
     let new = form.check(today).unwrap().value.seal(None, None).unwrap();
-    hub.store.create_household(&new).unwrap();
+    hub.sqlite().unwrap().create_household(&new).unwrap();
     code
 }
 

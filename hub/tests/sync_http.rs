@@ -68,7 +68,7 @@ async fn test_two_tablets_edit_one_household_offline_and_converge_over_https() {
     let (ma, mb, mh) = (
         a.store.member(gita).unwrap(),
         b.store.member(gita).unwrap(),
-        hub.store.member(gita).unwrap(),
+        hub.store().member(gita).unwrap(),
     );
     assert_eq!(ma, mb);
     assert_eq!(ma, mh);
@@ -78,7 +78,7 @@ async fn test_two_tablets_edit_one_household_offline_and_converge_over_https() {
     assert_eq!(a.store.pending().unwrap().changes, 0);
     assert_eq!(b.store.pending().unwrap().changes, 0);
     // The hub saw the devices' pending counts and versions.
-    let devices = abha_hub::registry::list(&hub.store).unwrap();
+    let devices = abha_hub::registry::list(hub.store()).unwrap();
     assert!(
         devices
             .iter()
@@ -107,7 +107,7 @@ async fn test_wrong_certificate_pin_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "sync.network");
-    assert!(hub.store.list_households(None, 10, 0).unwrap().is_empty());
+    assert!(hub.store().list_households(None, 10, 0).unwrap().is_empty());
     assert_eq!(
         a.store.pending().unwrap().changes,
         1,
@@ -351,7 +351,7 @@ async fn test_rate_limit_answers_429_and_the_client_backs_off() {
         r.requests > 8,
         "some requests were refused and retried: {r:?}"
     );
-    assert_eq!(hub.store.list_households(None, 100, 0).unwrap().len(), 6);
+    assert_eq!(hub.store().list_households(None, 100, 0).unwrap().len(), 6);
     hub.stop().await;
 }
 
@@ -393,7 +393,7 @@ async fn test_connection_cut_mid_batch_resumes_without_resending_acknowledged_ba
     // The set whose ack was cut was stored the first time: its resend is a duplicate.
     assert_eq!(r.pushed_sets, n as u64 - 1, "{r:?}");
     let at_hub = hub
-        .store
+        .store()
         .changes_from(a.store.replica_id(), 0, 1000)
         .unwrap();
     assert_eq!(at_hub.len(), n, "every set stored exactly once");
@@ -419,7 +419,7 @@ async fn test_connection_cut_mid_batch_resumes_without_resending_acknowledged_ba
     let rb = b.sync_with(&via_b, &opts).await.unwrap();
     assert_eq!(rb.pulled_sets, n as u64, "{rb:?}");
     assert_eq!(b.store.list_households(None, 100, 0).unwrap().len(), n);
-    assert_eq!(hub.store.list_households(None, 100, 0).unwrap().len(), n);
+    assert_eq!(hub.store().list_households(None, 100, 0).unwrap().len(), n);
     hub.stop().await;
 }
 
@@ -446,7 +446,7 @@ async fn test_camp_hub_relays_to_state_hub_and_back() {
                 "/v1/devices/enrol",
                 &abha_core::sync::protocol::EnrolRequest {
                     code: camp_code,
-                    replica: hub.store.replica_id(),
+                    replica: hub.sqlite().unwrap().replica_id(),
                     app_version: "test".into(),
                     label: Some("camp".into()),
                 },
@@ -473,8 +473,8 @@ async fn test_camp_hub_relays_to_state_hub_and_back() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
     assert_eq!(
-        state.store.household(hh).unwrap(),
-        camp.store.household(hh).unwrap()
+        state.store().household(hh).unwrap(),
+        camp.store().household(hh).unwrap()
     );
     // A tablet enrolled at the state hub edits; the camp hub pulls it down to its tablet.
     let s = Tablet::enrol(dir.path(), "s", &state, &[V1]).await;

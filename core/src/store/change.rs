@@ -13,6 +13,7 @@
 use rusqlite::{Transaction, params};
 use uuid::Uuid;
 
+use super::backend::{ReplicaDb as _, SqliteDb};
 use super::error::{Result, StoreError};
 use super::materialize::Batch;
 use super::meta;
@@ -162,13 +163,14 @@ impl<'c> Change<'c> {
             return Ok(false);
         }
         let m = meta::load(&tx)?;
+        let db = SqliteDb(&tx);
         let replica: ReplicaId = m.replica;
         let hlc = HlcState::resume(m.hlc).tick(now_ms);
         let first_seq = m.next_seq;
         let mut ids = Vec::with_capacity(ops.len());
         let moved;
         {
-            let mut batch = Batch::new(&tx, now_ms);
+            let mut batch = Batch::new(&db, now_ms);
             for (i, o) in ops.iter_mut().enumerate() {
                 // Name what this write replaces, as this replica sees it right now.
                 o.deps = match o.action {
@@ -221,7 +223,7 @@ impl<'c> Change<'c> {
         let n = ops.len();
         let set = ChangeSet::with_ids(replica, first_seq, hlc, ops, &ids)
             .map_err(|_| StoreError::InvalidData("change set"))?;
-        super::replicate::insert_set(&tx, &set, now_ms)?;
+        db.insert_set(&set, now_ms)?;
         tx.prepare_cached(
             "INSERT INTO outbox (first_seq, last_seq, label, entity, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -91,6 +91,10 @@ pub enum StoreError {
     /// Any other SQLite error.
     #[error("sqlite error: {0}")]
     Sqlite(rusqlite::Error),
+    /// Another database under the replication engine failed (the hub's PostgreSQL backend).
+    /// The message names no personal data: statements bind values, never embed them.
+    #[error("database error: {0}")]
+    Database(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -127,6 +131,7 @@ impl StoreError {
             Self::NotAuthor => "sync.not_author",
             Self::Io(_) => "store.io",
             Self::Sqlite(_) => "store.sqlite",
+            Self::Database(_) => "store.database",
         }
     }
 }

@@ -3,34 +3,20 @@
 //! The read tables (`households`, `members`, ...) are a cache of the merged state of the op log,
 //! shaped for the queries the apps make. A [`Batch`] loads each touched entity's merge state once,
 //! applies ops to it with [`crate::oplog::merge::apply`] (the same pure code for local and remote
-//! ops), and at the end writes one `INSERT ... ON CONFLICT DO UPDATE` per entity, its new state,
-//! and its conflict records, all inside the caller's transaction. Column names come only from
+//! ops), and at the end writes one upsert per entity, its new state, and its conflict records,
+//! all inside the caller's transaction, through the database's [`ReplicaDb`] (the same code on a
+//! tablet, a SQLite hub and a PostgreSQL hub). Column names come only from
 //! [`crate::oplog::schema`], never from op contents.
 
 use std::collections::HashMap;
 
-use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
-use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 use uuid::Uuid;
 
+use super::backend::{EntityRow, ReplicaDb};
 use super::error::{Result, StoreError};
 use crate::oplog::merge::{self, Effect, EntityState, Head};
 use crate::oplog::schema;
 use crate::oplog::{EntityKind, Op, Value};
-
-/// Binds a [`Value`] as a SQLite parameter without copying.
-pub(crate) struct SqlValue<'a>(pub &'a Value);
-
-impl ToSql for SqlValue<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
-            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
-        })
-    }
-}
 
 /// The pending update of one entity's row.
 #[derive(Default)]
@@ -58,9 +44,9 @@ struct EntityWork {
 }
 
 /// Merges a batch of ops into the read tables of one transaction.
-pub(crate) struct Batch<'a, 't> {
-    tx: &'a Transaction<'t>,
-    now_ms: i64,
+pub(crate) struct Batch<'a, D: ReplicaDb + ?Sized> {
+    db: &'a D,
+    now_ms: u64,
     entities: HashMap<Uuid, EntityWork>,
     order: Vec<Uuid>,
     moved: bool,
@@ -68,11 +54,11 @@ pub(crate) struct Batch<'a, 't> {
     arrivals: std::collections::BTreeSet<Vec<u8>>,
 }
 
-impl<'a, 't> Batch<'a, 't> {
-    pub(crate) fn new(tx: &'a Transaction<'t>, now_ms: u64) -> Self {
+impl<'a, D: ReplicaDb + ?Sized> Batch<'a, D> {
+    pub(crate) fn new(db: &'a D, now_ms: u64) -> Self {
         Self {
-            tx,
-            now_ms: now_ms as i64,
+            db,
+            now_ms,
             entities: HashMap::new(),
             order: Vec::new(),
             moved: false,
@@ -87,15 +73,7 @@ impl<'a, 't> Batch<'a, 't> {
 
     fn work(&mut self, kind: EntityKind, entity: Uuid) -> Result<&mut EntityWork> {
         if !self.entities.contains_key(&entity) {
-            let sql = format!(
-                "SELECT merge FROM {} WHERE id = ?1",
-                schema::entity(kind).table
-            );
-            let stored: Option<Vec<u8>> = self
-                .tx
-                .prepare_cached(&sql)?
-                .query_row([entity.as_bytes()], |r| r.get(0))
-                .optional()?;
+            let stored = self.db.merge_state(kind, entity)?;
             let state = match stored {
                 None => EntityState::default(),
                 Some(b) => {
@@ -214,19 +192,14 @@ impl<'a, 't> Batch<'a, 't> {
                 return Ok(Some(v.clone()));
             }
         }
-        Ok(self
-            .tx
-            .prepare_cached("SELECT village_id FROM households WHERE id = ?1")?
-            .query_row([h.as_slice()], |r| r.get::<_, Option<Vec<u8>>>(0))
-            .optional()?
-            .flatten())
+        self.db.household_village(&h)
     }
 
     /// Writes every touched row, state and conflict record. Returns whether any op changed which
     /// village a record belongs to.
     pub(crate) fn flush(self) -> Result<bool> {
         let Self {
-            tx,
+            db,
             now_ms,
             mut entities,
             order,
@@ -234,11 +207,7 @@ impl<'a, 't> Batch<'a, 't> {
             arrivals,
         } = self;
         for v in &arrivals {
-            tx.prepare_cached(
-                "INSERT INTO placement_epochs (village, epoch) VALUES (?1, 1)
-                 ON CONFLICT(village) DO UPDATE SET epoch = epoch + 1",
-            )?
-            .execute([v.as_slice()])?;
+            db.bump_epoch(v)?;
         }
         for entity in order {
             let Some(w) = entities.remove(&entity) else {
@@ -247,76 +216,17 @@ impl<'a, 't> Batch<'a, 't> {
             if !w.dirty {
                 continue;
             }
-            write_row(tx, w.kind, entity, &w.row, &w.state.encode())?;
+            let merge = w.state.encode();
+            let row = EntityRow {
+                columns: &w.row.columns,
+                deleted: w.row.deleted,
+                merge: &merge,
+            };
+            db.write_entity(w.kind, entity, row)?;
             for (field, heads) in &w.row.conflicts {
-                write_conflict(tx, w.kind, entity, field, heads.as_deref(), now_ms)?;
+                db.write_conflict(w.kind, entity, field, heads.as_deref(), now_ms)?;
             }
         }
         Ok(moved)
     }
-}
-
-/// Upserts the row: its changed columns, deleted flag and merge state, in one statement.
-fn write_row(
-    tx: &Transaction<'_>,
-    kind: EntityKind,
-    entity: Uuid,
-    row: &RowUpdate,
-    merge_state: &[u8],
-) -> Result<()> {
-    let table = schema::entity(kind).table;
-    let mut cols: Vec<&str> = row.columns.iter().map(|(n, _)| *n).collect();
-    if row.deleted {
-        cols.push("deleted");
-    }
-    cols.push("merge");
-    let placeholders: Vec<String> = (2..cols.len() + 2).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
-    let sql = format!(
-        "INSERT INTO {table} (id, {}) VALUES (?1, {}) ON CONFLICT(id) DO UPDATE SET {}",
-        cols.join(", "),
-        placeholders.join(", "),
-        updates.join(", ")
-    );
-    let deleted_flag = Value::Int(1);
-    let id = Value::Bytes(entity.as_bytes().to_vec());
-    let merge_value = Value::Bytes(merge_state.to_vec());
-    let values = std::iter::once(SqlValue(&id))
-        .chain(row.columns.iter().map(|(_, v)| SqlValue(v)))
-        .chain(row.deleted.then_some(SqlValue(&deleted_flag)))
-        .chain(std::iter::once(SqlValue(&merge_value)));
-    tx.prepare_cached(&sql)?.execute(params_from_iter(values))?;
-    Ok(())
-}
-
-fn write_conflict(
-    tx: &Transaction<'_>,
-    kind: EntityKind,
-    entity: Uuid,
-    field: &str,
-    heads: Option<&[Head]>,
-    now_ms: i64,
-) -> Result<()> {
-    match heads {
-        Some(h) => {
-            let candidates = postcard::to_stdvec(h).unwrap_or_default();
-            tx.prepare_cached(
-                "INSERT INTO conflicts (entity, kind, field, candidates, detected_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(entity, field) DO UPDATE SET candidates = excluded.candidates",
-            )?
-            .execute(params![
-                entity.as_bytes(),
-                kind.code(),
-                field,
-                candidates,
-                now_ms
-            ])?;
-        }
-        None => {
-            tx.prepare_cached("DELETE FROM conflicts WHERE entity = ?1 AND field = ?2")?
-                .execute(params![entity.as_bytes(), field])?;
-        }
-    }
-    Ok(())
 }

@@ -69,8 +69,7 @@ pub(crate) fn load(conn: &Connection) -> Result<Meta> {
 
 /// Raises the observed clock (when applying remote change sets) so later local writes order
 /// after them.
-#[allow(dead_code)] // used by sync (remote apply)
-pub(crate) fn observe_hlc(tx: &Transaction<'_>, hlc: Hlc) -> Result<()> {
+pub(crate) fn observe_hlc(tx: &Connection, hlc: Hlc) -> Result<()> {
     tx.prepare_cached("UPDATE meta SET value = max(value, ?2) WHERE key = ?1")?
         .execute(params![HLC_OBSERVED, hlc.to_i64()])?;
     Ok(())

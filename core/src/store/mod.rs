@@ -7,6 +7,7 @@
 //! See [`open`] for how a wrong key, a damaged file and a newer file are handled without losing
 //! data, and [`migrate`] for schema versions.
 
+pub mod backend;
 mod change;
 mod commands;
 pub mod decisions;
@@ -36,9 +37,19 @@ pub use error::{Result, StoreError};
 pub use open::StoreKey;
 pub use peers::PeerState;
 pub use queries::{HouseholdDetail, HouseholdSummary, OutboxEntry, PendingCounts};
-pub use replicate::ApplyStats;
+pub use replicate::{ApplyStats, PlacementCache, Pushed};
+
+/// The replication algorithm over any [`backend::ReplicaDb`], for a hub backend other than this
+/// store (see `hub/src/storage/pg`).
+pub mod engine {
+    pub use super::backend::{EntityRow, ReplicaDb, ReplicaMeta, StoredSet};
+    pub use super::replicate::{
+        PlacementCache, Pushed, apply_pulled_in, apply_pushed_in, coverage_in, scope_hash_in,
+        sets_for_peer_in, verify_sets,
+    };
+}
 pub use review::{ATTENTION_STATES, DuplicateGroup};
-pub use sealed::{HeldSealed, SealedItem, SealedVerdict};
+pub use sealed::{HeldSealed, HeldState, SealedItem, SealedVerdict, judge_sealed};
 pub use settings::{DeviceSettings, HubLink};
 
 use crate::ids::ReplicaId;
@@ -72,11 +83,8 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     replica: ReplicaId,
     /// Villages of stored change sets (see `replicate`), cleared when a write moves records.
-    scope_cache: Mutex<ScopeCache>,
+    scope_cache: PlacementCache,
 }
-
-/// Where each stored change set belongs, keyed by `(origin, first_seq)`.
-type ScopeCache = std::collections::HashMap<(i64, u64), placement::Placement>;
 
 impl Store {
     /// Opens (or creates) the store at `path` with `key` and the system clock.
@@ -116,7 +124,7 @@ impl Store {
             reader: Mutex::new(reader),
             clock: opts.clock,
             replica,
-            scope_cache: Mutex::new(ScopeCache::new()),
+            scope_cache: PlacementCache::default(),
         })
     }
 
@@ -160,10 +168,7 @@ impl Store {
 
     /// Forgets cached scope resolutions: a write moved a household, member or request.
     pub(crate) fn scope_moved(&self) {
-        self.scope_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.scope_cache.clear();
     }
 
     /// Runs read-only queries on the reader connection (sees the last committed state).

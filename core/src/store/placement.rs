@@ -9,8 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rusqlite::{Connection, OptionalExtension};
-
+use super::backend::ReplicaDb;
 use super::error::Result;
 use crate::ids::VillageId;
 use crate::oplog::schema::MEMBER_HOUSEHOLD;
@@ -18,28 +17,19 @@ use crate::oplog::{Action, ChangeOp, ChangeSet, EntityKind, Value};
 use crate::sync::Scope;
 
 /// Finds the villages records belong to, from this replica's read tables (memoised per pull).
-pub(crate) struct VillageResolver<'c> {
-    conn: &'c Connection,
+pub(crate) struct VillageResolver<'c, D: ReplicaDb + ?Sized> {
+    db: &'c D,
     household: HashMap<Vec<u8>, Option<VillageId>>,
     member: HashMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
-impl<'c> VillageResolver<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Self {
+impl<'c, D: ReplicaDb + ?Sized> VillageResolver<'c, D> {
+    pub(crate) fn new(db: &'c D) -> Self {
         Self {
-            conn,
+            db,
             household: HashMap::new(),
             member: HashMap::new(),
         }
-    }
-
-    fn lookup(&self, sql: &str, id: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn
-            .prepare_cached(sql)?
-            .query_row([id], |r| r.get::<_, Option<Vec<u8>>>(0))
-            .optional()?
-            .flatten())
     }
 
     fn household_village(&mut self, h: &[u8]) -> Result<Option<VillageId>> {
@@ -47,7 +37,8 @@ impl<'c> VillageResolver<'c> {
             return Ok(*v);
         }
         let v = self
-            .lookup("SELECT village_id FROM households WHERE id = ?1", h)?
+            .db
+            .household_village(h)?
             .and_then(|b| VillageId::from_slice(&b).ok());
         self.household.insert(h.to_vec(), v);
         Ok(v)
@@ -57,7 +48,7 @@ impl<'c> VillageResolver<'c> {
         if let Some(v) = self.member.get(m) {
             return Ok(v.clone());
         }
-        let v = self.lookup("SELECT household_id FROM members WHERE id = ?1", m)?;
+        let v = self.db.member_household(m)?;
         self.member.insert(m.to_vec(), v.clone());
         Ok(v)
     }
@@ -94,11 +85,10 @@ impl<'c> VillageResolver<'c> {
                 }
             }
             EntityKind::Consent | EntityKind::Enrollment | EntityKind::Review => {
-                let table = crate::oplog::schema::entity(op.kind).table;
                 let member = if op.field == "member_id" {
                     value_bytes.map(<[u8]>::to_vec)
                 } else {
-                    self.lookup(&format!("SELECT member_id FROM {table} WHERE id = ?1"), id)?
+                    self.db.record_member(op.kind, id)?
                 };
                 if let Some(m) = member {
                     if let Some(h) = self.member_household(&m)? {

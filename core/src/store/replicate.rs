@@ -11,14 +11,21 @@
 //!
 //! A set already held is a duplicate (same digest: skipped) or a clash (different digest: refused,
 //! nothing of the batch is stored).
+//!
+//! The algorithm is written once, over [`ReplicaDb`] (the `*_in` functions, public so the hub's
+//! PostgreSQL backend runs exactly this code); the [`Store`] methods run it in a SQLite
+//! transaction.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rusqlite::TransactionBehavior;
 use sha2::Digest as _;
 
 use super::Store;
+use super::backend::{ReplicaDb, SqliteDb, StoredSet};
 use super::error::{Result, StoreError};
 use super::materialize::Batch;
-use super::meta;
 use super::placement::{Placement, Verdict, VillageResolver, verdict};
 use crate::ids::ReplicaId;
 use crate::oplog::{ChangeSet, Hlc, Op};
@@ -36,62 +43,46 @@ pub struct ApplyStats {
     pub ops: u64,
 }
 
-/// Stores one change set row (local or remote).
-pub(crate) fn insert_set(tx: &Transaction<'_>, set: &ChangeSet, now_ms: u64) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO changes (origin, first_seq, last_seq, hlc, ops, digest, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        set.origin.as_i64(),
-        set.first_seq as i64,
-        set.last_seq() as i64,
-        set.hlc.to_i64(),
-        set.encode_ops(),
-        set.digest.as_slice(),
-        now_ms as i64,
-    ])?;
-    Ok(())
+/// What [`apply_pushed_in`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// Counts.
+    pub stats: ApplyStats,
+    /// The coverage now held of each origin the batch touched (the acknowledgement).
+    pub acked: VersionVector,
+    /// Records moved between villages or partial sets were filled: placement caches are stale.
+    pub moved: bool,
 }
 
-/// The digest of the stored set starting at `(origin, first_seq)` and whether it is partial
-/// (its encoding starts with a zero byte; see `ChangeSet::encode_ops`).
-fn stored(conn: &Connection, origin: ReplicaId, first_seq: u64) -> Result<Option<(Vec<u8>, bool)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT digest, substr(ops, 1, 1) = x'00' FROM changes
-             WHERE origin = ?1 AND first_seq = ?2",
-        )?
-        .query_row(params![origin.as_i64(), first_seq as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?)
+/// Where each stored change set belongs, keyed by `(origin, first_seq)`; cleared whenever a write
+/// moves a record ([`Pushed::moved`]). One per database, shared by its readers.
+#[derive(Debug, Default)]
+pub struct PlacementCache(Mutex<HashMap<(i64, u64), Placement>>);
+
+impl PlacementCache {
+    /// Forgets every cached placement.
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
 }
 
 /// Fills a stored partial set with the ops `set` (a copy whose `ops` are verified) shows and it
 /// withholds, and merges them. Returns the number of ops merged (0 if `set` showed nothing new).
-fn fill_partial(
-    tx: &Transaction<'_>,
-    batch: &mut Batch<'_, '_>,
+fn fill_partial<D: ReplicaDb + ?Sized>(
+    db: &D,
+    batch: &mut Batch<'_, D>,
     set: &ChangeSet,
     ops: &[Op],
     max_hlc: &mut Hlc,
 ) -> Result<u64> {
-    let (hlc, blob): (i64, Vec<u8>) = tx
-        .prepare_cached("SELECT hlc, ops FROM changes WHERE origin = ?1 AND first_seq = ?2")?
-        .query_row(params![set.origin.as_i64(), set.first_seq as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    let held = decode_row(set.origin, set.first_seq as i64, hlc, &blob, &set.digest)?;
+    let (hlc, blob) = db
+        .stored_ops(set.origin, set.first_seq)?
+        .ok_or(StoreError::InvalidData("partial set vanished"))?;
+    let held = decode_row(set.origin, set.first_seq, hlc, &blob, &set.digest)?;
     let Some(filled) = held.filled_from(set) else {
         return Ok(0);
     };
-    tx.prepare_cached("UPDATE changes SET ops = ?3 WHERE origin = ?1 AND first_seq = ?2")?
-        .execute(params![
-            set.origin.as_i64(),
-            set.first_seq as i64,
-            filled.encode_ops()
-        ])?;
+    db.replace_ops(set.origin, set.first_seq, &filled.encode_ops())?;
     // Ops shown before are merged again: merging is idempotent.
     merge_ops(batch, set, ops, max_hlc)
 }
@@ -99,18 +90,18 @@ fn fill_partial(
 /// For a pushed set this replica may hold already: `None` if it does not; else the ops merged
 /// from it (a whole copy fills a held partial one; 0 otherwise). A different set under the same
 /// `(origin, first_seq)` is a clash.
-fn held_copy(
-    tx: &Transaction<'_>,
-    batch: &mut Batch<'_, '_>,
+fn held_copy<D: ReplicaDb + ?Sized>(
+    db: &D,
+    batch: &mut Batch<'_, D>,
     set: &ChangeSet,
     ops: &[Op],
     max_hlc: &mut Hlc,
 ) -> Result<Option<u64>> {
-    match stored(tx, set.origin, set.first_seq)? {
+    match db.stored_digest(set.origin, set.first_seq)? {
         None => Ok(None),
         Some((d, _)) if d != set.digest => Err(clash(set)),
         Some((_, true)) if !set.is_partial() => {
-            fill_partial(tx, batch, set, ops, max_hlc).map(Some)
+            fill_partial(db, batch, set, ops, max_hlc).map(Some)
         }
         Some(_) => Ok(Some(0)),
     }
@@ -123,26 +114,17 @@ fn clash(set: &ChangeSet) -> StoreError {
     }
 }
 
-/// This replica's coverage table plus its own origin (its last own sequence number).
-fn load_coverage(conn: &Connection) -> Result<VersionVector> {
-    let mut vv: VersionVector = conn
-        .prepare_cached("SELECT origin, seq FROM coverage")?
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-        .filter_map(|r| r.ok())
-        .filter_map(|(o, s)| Some((ReplicaId::from_i64(o).ok()?, u64::try_from(s).ok()?)))
-        .collect();
-    let m = meta::load(conn)?;
+/// A replica's coverage: the stored coverage plus its own origin (its last own sequence number).
+pub fn coverage_in<D: ReplicaDb + ?Sized>(db: &D) -> Result<VersionVector> {
+    let mut vv: VersionVector = db.coverage_rows()?.into_iter().collect();
+    let m = db.meta()?;
     vv.set(m.replica, m.next_seq - 1);
     Ok(vv)
 }
 
-fn save_coverage(tx: &Transaction<'_>, own: ReplicaId, vv: &VersionVector) -> Result<()> {
-    let mut st = tx.prepare_cached(
-        "INSERT INTO coverage (origin, seq) VALUES (?1, ?2)
-         ON CONFLICT(origin) DO UPDATE SET seq = max(seq, excluded.seq)",
-    )?;
+fn save_coverage<D: ReplicaDb + ?Sized>(db: &D, own: ReplicaId, vv: &VersionVector) -> Result<()> {
     for (origin, seq) in vv.iter().filter(|(o, _)| *o != own) {
-        st.execute(params![origin.as_i64(), seq as i64])?;
+        db.raise_coverage(origin, seq)?;
     }
     Ok(())
 }
@@ -151,34 +133,25 @@ fn save_coverage(tx: &Transaction<'_>, own: ReplicaId, vv: &VersionVector) -> Re
 /// itself still does. Coverage falls back, per origin, to the contiguous run of stored change
 /// sets from sequence 1 (pushed sets always extend that run, so nothing acknowledged to a tablet
 /// is forgotten).
-fn reset_coverage(tx: &Transaction<'_>) -> Result<()> {
-    let origins: Vec<i64> = tx
-        .prepare("SELECT origin FROM coverage")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut runs = tx.prepare_cached(
-        "SELECT first_seq, last_seq FROM changes WHERE origin = ?1 ORDER BY first_seq",
-    )?;
-    for origin in origins {
-        let mut held = 0i64;
-        let mut rows = runs.query([origin])?;
-        while let Some(r) = rows.next()? {
-            let (first, last): (i64, i64) = (r.get(0)?, r.get(1)?);
-            if first != held + 1 {
-                break;
+fn reset_coverage<D: ReplicaDb + ?Sized>(db: &D) -> Result<()> {
+    for (origin, _) in db.coverage_rows()? {
+        let mut held = 0u64;
+        db.scan_sets(origin, 0, u64::MAX, &mut |s| {
+            if s.first_seq != held + 1 {
+                return Ok(false);
             }
-            held = last;
-        }
-        tx.prepare_cached("UPDATE coverage SET seq = ?2 WHERE origin = ?1")?
-            .execute(params![origin, held])?;
+            held = s.last_seq;
+            Ok(true)
+        })?;
+        db.set_coverage(origin, held)?;
     }
     Ok(())
 }
 
-fn merge_ops(
-    batch: &mut Batch<'_, '_>,
+fn merge_ops<D: ReplicaDb + ?Sized>(
+    batch: &mut Batch<'_, D>,
     set: &ChangeSet,
-    ops: &[crate::oplog::Op],
+    ops: &[Op],
     max_hlc: &mut Hlc,
 ) -> Result<u64> {
     for op in ops {
@@ -188,37 +161,240 @@ fn merge_ops(
     Ok(ops.len() as u64)
 }
 
+/// The hash a peer's coverage under `scope` is valid for: the scope itself plus, per village,
+/// how many times records moved into it from elsewhere (a move makes the hub resend the
+/// village's history to its tablets; see migration 003).
+pub fn scope_hash_in<D: ReplicaDb + ?Sized>(db: &D, scope: &Scope) -> Result<[u8; 16]> {
+    let Scope::Villages(villages) = scope else {
+        return Ok(scope.hash());
+    };
+    let mut h = sha2::Sha256::new();
+    h.update(scope.hash());
+    for v in villages {
+        let e = db.placement_epoch(v.as_bytes())?;
+        h.update(e.unwrap_or(0).to_be_bytes());
+    }
+    let d = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    Ok(out)
+}
+
+/// Derives and checks the ops of pushed sets (one SHA-256 per op). Done before taking the
+/// writer, so concurrent pushes hash in parallel and the one writer only merges and writes.
+pub fn verify_sets(sets: &[ChangeSet]) -> Result<Vec<Vec<Op>>> {
+    sets.iter()
+        .map(|s| s.verified_ops().map_err(|_| StoreError::BadChangeSet))
+        .collect()
+}
+
+/// Stores change sets pushed by a peer, in order, inside the caller's transaction (commit only
+/// on `Ok`). `verified` is [`verify_sets`] of `sets`. Each set must continue its origin's
+/// sequence (or be a set already held); `may_author` says which origins the peer may push.
+pub fn apply_pushed_in<D: ReplicaDb + ?Sized>(
+    db: &D,
+    sets: &[ChangeSet],
+    verified: &[Vec<Op>],
+    may_author: impl Fn(ReplicaId) -> bool,
+    now: u64,
+) -> Result<Pushed> {
+    if verified.len() != sets.len() {
+        return Err(StoreError::BadChangeSet);
+    }
+    let own = db.meta()?.replica;
+    let mut cov = coverage_in(db)?;
+    let mut stats = ApplyStats::default();
+    let mut touched = VersionVector::new();
+    let mut max_hlc = Hlc::default();
+    let mut filled = false;
+    let mut batch = Batch::new(db, now);
+    for (set, ops) in sets.iter().zip(verified) {
+        if !may_author(set.origin) || set.origin == own {
+            return Err(StoreError::NotAuthor);
+        }
+        let have = cov.get(set.origin);
+        if set.last_seq() <= have {
+            if let Some(n) = held_copy(db, &mut batch, set, ops, &mut max_hlc)? {
+                stats.ops += n;
+                filled |= n > 0;
+            }
+            stats.duplicates += 1;
+        } else if set.first_seq == have + 1 {
+            // Held already (coverage fell back after a scope change): not twice.
+            if let Some(n) = held_copy(db, &mut batch, set, ops, &mut max_hlc)? {
+                stats.ops += n;
+                filled |= n > 0;
+                stats.duplicates += 1;
+                cov.set(set.origin, set.last_seq());
+                touched.set(set.origin, cov.get(set.origin));
+                continue;
+            }
+            if set.is_partial() {
+                // Only pulls show partial sets; a push must carry the whole set.
+                return Err(StoreError::BadChangeSet);
+            }
+            db.insert_set(set, now)?;
+            stats.ops += merge_ops(&mut batch, set, ops, &mut max_hlc)?;
+            stats.applied += 1;
+            cov.set(set.origin, set.last_seq());
+        } else if set.first_seq <= have {
+            return Err(clash(set));
+        } else {
+            return Err(StoreError::Gap {
+                origin: set.origin.to_string(),
+                expected: have + 1,
+                got: set.first_seq,
+            });
+        }
+        touched.set(set.origin, cov.get(set.origin));
+    }
+    let moved = batch.flush()?;
+    save_coverage(db, own, &cov)?;
+    db.observe_hlc(max_hlc)?;
+    Ok(Pushed {
+        stats,
+        acked: touched,
+        moved: moved || filled,
+    })
+}
+
+/// Stores a pull reply inside the caller's transaction: its sets (any order, duplicates skipped)
+/// and the coverage the peer vouches for. `reset` first drops the coverage of other origins (the
+/// scope changed). Returns the counts and whether placement caches are stale.
+pub fn apply_pulled_in<D: ReplicaDb + ?Sized>(
+    db: &D,
+    sets: &[ChangeSet],
+    vouched: &VersionVector,
+    reset: bool,
+    scope_hash: &[u8; 16],
+    now: u64,
+) -> Result<(ApplyStats, bool)> {
+    let own = db.meta()?.replica;
+    if reset {
+        reset_coverage(db)?;
+    }
+    let mut stats = ApplyStats::default();
+    let mut max_hlc = Hlc::default();
+    let mut filled = false;
+    let mut batch = Batch::new(db, now);
+    for set in sets {
+        if set.origin == own {
+            // Our own history is never taken from a peer.
+            continue;
+        }
+        match db.stored_digest(set.origin, set.first_seq)? {
+            Some((d, true)) if d == set.digest => {
+                let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
+                let n = fill_partial(db, &mut batch, set, &ops, &mut max_hlc)?;
+                filled |= n > 0;
+                stats.ops += n;
+                stats.duplicates += 1;
+            }
+            Some((d, false)) if d == set.digest => stats.duplicates += 1,
+            Some(_) => return Err(clash(set)),
+            None => {
+                let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
+                db.insert_set(set, now)?;
+                stats.ops += merge_ops(&mut batch, set, &ops, &mut max_hlc)?;
+                stats.applied += 1;
+            }
+        }
+    }
+    let moved = batch.flush()?;
+    save_coverage(db, own, vouched)?;
+    db.set_coverage_scope(scope_hash)?;
+    db.observe_hlc(max_hlc)?;
+    Ok((stats, moved || filled))
+}
+
+/// What a peer with coverage `theirs` and scope `scope` lacks: sets in scope, in order per
+/// origin, at most about `max_ops` ops / `max_bytes` bytes (always at least one set if any),
+/// skipping `exclude` (the peer's own origin). Returns the sets as stored (ready for the wire,
+/// never re-encoded), the coverage the peer will have once it stores them (vouching for skipped
+/// out-of-scope ranges), and whether more remains.
+///
+/// Which villages a stored set belongs to is resolved once and kept in `cache` until a write
+/// moves a household or member; a pull then mostly scans rows without decoding them.
+pub fn sets_for_peer_in<D: ReplicaDb + ?Sized>(
+    db: &D,
+    cache: &PlacementCache,
+    theirs: &VersionVector,
+    scope: &Scope,
+    exclude: Option<ReplicaId>,
+    (max_ops, max_bytes): (u32, u32),
+) -> Result<(Vec<WireSet>, VersionVector, bool)> {
+    let mine = coverage_in(db)?;
+    let mut next = theirs.clone();
+    let mut batch = Filling::new(max_ops, max_bytes);
+    let mut resolver = VillageResolver::new(db);
+    let mut cache = cache.0.lock().unwrap_or_else(|p| p.into_inner());
+    for (origin, upto) in mine.iter() {
+        let from = theirs.get(origin);
+        if Some(origin) == exclude || from >= upto {
+            continue;
+        }
+        let mut reached = from;
+        let (mut full, mut held) = (false, false);
+        db.scan_sets(origin, from, upto, &mut |r: StoredSet<'_>| {
+            let key = (origin.as_i64(), r.first_seq);
+            let placement = match cache.get(&key) {
+                Some(p) => p.clone(),
+                None => {
+                    let set = decode_row(origin, r.first_seq, r.hlc, r.ops, r.digest)?;
+                    let p = resolver.placement(&set)?;
+                    // An unplaceable set may become placeable: never cache that answer.
+                    if !p.unknown {
+                        cache.insert(key, p.clone());
+                    }
+                    p
+                }
+            };
+            match verdict(scope, &placement) {
+                Verdict::Skip => {}
+                Verdict::Hold => {
+                    held = true;
+                    return Ok(false);
+                }
+                Verdict::Send => {
+                    let set = WireSet {
+                        origin,
+                        first_seq: r.first_seq,
+                        hlc: Hlc::from_i64(r.hlc).map_err(|_| StoreError::InvalidData("hlc"))?,
+                        ops: shown_blob(&mut resolver, scope, &placement, origin, r)?,
+                    };
+                    if !batch.add(set, r.last_seq - r.first_seq + 1) {
+                        full = true;
+                        return Ok(false);
+                    }
+                }
+            }
+            reached = r.last_seq;
+            Ok(true)
+        })?;
+        if full {
+            next.set(origin, reached);
+            return Ok((batch.out, next, true));
+        }
+        // A held set stops this origin's coverage before it; later origins go on.
+        next.set(origin, if held { reached } else { upto });
+    }
+    Ok((batch.out, next, false))
+}
+
 impl Store {
     /// This replica's coverage, its own origin included.
     pub fn coverage(&self) -> Result<VersionVector> {
-        self.read(load_coverage)
+        self.read(|conn| coverage_in(&SqliteDb(conn)))
     }
 
-    /// The hash a peer's coverage under `scope` is valid for: the scope itself plus, per village,
-    /// how many times records moved into it from elsewhere (a move makes the hub resend the
-    /// village's history to its tablets; see migration 003).
+    /// The hash a peer's coverage under `scope` is valid for (see [`scope_hash_in`]).
     pub fn scope_hash(&self, scope: &Scope) -> Result<[u8; 16]> {
-        let Scope::Villages(villages) = scope else {
-            return Ok(scope.hash());
-        };
-        self.read(|conn| {
-            let mut st =
-                conn.prepare_cached("SELECT epoch FROM placement_epochs WHERE village = ?1")?;
-            let mut h = sha2::Sha256::new();
-            h.update(scope.hash());
-            for v in villages {
-                let e: Option<i64> = st.query_row([v.as_bytes()], |r| r.get(0)).optional()?;
-                h.update(e.unwrap_or(0).to_be_bytes());
-            }
-            let d = h.finalize();
-            let mut out = [0u8; 16];
-            out.copy_from_slice(&d[..16]);
-            Ok(out)
-        })
+        self.read(|conn| scope_hash_in(&SqliteDb(conn), scope))
     }
 
     /// The scope hash the coverage was built under (`None` before the first pull).
     pub fn coverage_scope(&self) -> Result<Option<[u8; 16]>> {
+        use rusqlite::OptionalExtension as _;
         self.read(|conn| {
             let v: Option<Vec<u8>> = conn
                 .prepare_cached("SELECT value FROM meta WHERE key = 'coverage_scope'")?
@@ -239,27 +415,16 @@ impl Store {
     ) -> Result<(Vec<WireSet>, u64)> {
         let origin = self.replica_id();
         self.read(|conn| {
-            let mut st = conn.prepare_cached(
-                "SELECT first_seq, last_seq, hlc, ops FROM changes
-                 WHERE origin = ?1 AND last_seq > ?2 ORDER BY first_seq",
-            )?;
-            let mut rows = st.query(params![origin.as_i64(), after as i64])?;
             let mut batch = Filling::new(max_ops, max_bytes);
-            while let Some(r) = rows.next()? {
-                let first = u64::try_from(r.get::<_, i64>(0)?)
-                    .map_err(|_| StoreError::InvalidData("first_seq"))?;
-                let last = u64::try_from(r.get::<_, i64>(1)?)
-                    .map_err(|_| StoreError::InvalidData("last_seq"))?;
+            SqliteDb(conn).scan_sets(origin, after, u64::MAX, &mut |r| {
                 let set = WireSet {
                     origin,
-                    first_seq: first,
-                    hlc: Hlc::from_i64(r.get(2)?).map_err(|_| StoreError::InvalidData("hlc"))?,
-                    ops: r.get(3)?,
+                    first_seq: r.first_seq,
+                    hlc: Hlc::from_i64(r.hlc).map_err(|_| StoreError::InvalidData("hlc"))?,
+                    ops: r.ops.to_vec(),
                 };
-                if !batch.add(set, last - first + 1) {
-                    break;
-                }
-            }
+                Ok(batch.add(set, r.last_seq - r.first_seq + 1))
+            })?;
             Ok((batch.out, batch.ops))
         })
     }
@@ -285,73 +450,16 @@ impl Store {
         may_author: impl Fn(ReplicaId) -> bool,
     ) -> Result<(ApplyStats, VersionVector)> {
         let now = self.clock.now_ms();
-        // Op ids (one SHA-256 each) are derived before taking the writer, so concurrent pushes
-        // hash in parallel and the one writer only merges and writes.
-        let verified = sets
-            .iter()
-            .map(|s| s.verified_ops().map_err(|_| StoreError::BadChangeSet))
-            .collect::<Result<Vec<_>>>()?;
+        let verified = verify_sets(sets)?;
         let mut conn = Self::lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let own = meta::load(&tx)?.replica;
-        let mut cov = load_coverage(&tx)?;
-        let mut stats = ApplyStats::default();
-        let mut touched = VersionVector::new();
-        let mut max_hlc = Hlc::default();
-        let mut filled = false;
-        let moved;
-        {
-            let mut batch = Batch::new(&tx, now);
-            for (set, ops) in sets.iter().zip(&verified) {
-                if !may_author(set.origin) || set.origin == own {
-                    return Err(StoreError::NotAuthor);
-                }
-                let have = cov.get(set.origin);
-                if set.last_seq() <= have {
-                    if let Some(n) = held_copy(&tx, &mut batch, set, ops, &mut max_hlc)? {
-                        stats.ops += n;
-                        filled |= n > 0;
-                    }
-                    stats.duplicates += 1;
-                } else if set.first_seq == have + 1 {
-                    // Held already (coverage fell back after a scope change): not twice.
-                    if let Some(n) = held_copy(&tx, &mut batch, set, ops, &mut max_hlc)? {
-                        stats.ops += n;
-                        filled |= n > 0;
-                        stats.duplicates += 1;
-                        cov.set(set.origin, set.last_seq());
-                        touched.set(set.origin, cov.get(set.origin));
-                        continue;
-                    }
-                    if set.is_partial() {
-                        // Only pulls show partial sets; a push must carry the whole set.
-                        return Err(StoreError::BadChangeSet);
-                    }
-                    insert_set(&tx, set, now)?;
-                    stats.ops += merge_ops(&mut batch, set, ops, &mut max_hlc)?;
-                    stats.applied += 1;
-                    cov.set(set.origin, set.last_seq());
-                } else if set.first_seq <= have {
-                    return Err(clash(set));
-                } else {
-                    return Err(StoreError::Gap {
-                        origin: set.origin.to_string(),
-                        expected: have + 1,
-                        got: set.first_seq,
-                    });
-                }
-                touched.set(set.origin, cov.get(set.origin));
-            }
-            moved = batch.flush()?;
-        }
-        save_coverage(&tx, own, &cov)?;
-        meta::observe_hlc(&tx, max_hlc)?;
+        let out = apply_pushed_in(&SqliteDb(&tx), sets, &verified, may_author, now)?;
         tx.commit()?;
         drop(conn);
-        if moved || filled {
+        if out.moved {
             self.scope_moved();
         }
-        Ok((stats, touched))
+        Ok((out.stats, out.acked))
     }
 
     /// Stores a pull reply: its sets (any order, duplicates skipped) and the coverage the peer
@@ -367,64 +475,17 @@ impl Store {
         let now = self.clock.now_ms();
         let mut conn = Self::lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let own = meta::load(&tx)?.replica;
-        if reset {
-            reset_coverage(&tx)?;
-        }
-        let mut stats = ApplyStats::default();
-        let mut max_hlc = Hlc::default();
-        let mut filled = false;
-        let moved;
-        {
-            let mut batch = Batch::new(&tx, now);
-            for set in sets {
-                if set.origin == own {
-                    // Our own history is never taken from a peer.
-                    continue;
-                }
-                match stored(&tx, set.origin, set.first_seq)? {
-                    Some((d, true)) if d == set.digest => {
-                        let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
-                        let n = fill_partial(&tx, &mut batch, set, &ops, &mut max_hlc)?;
-                        filled |= n > 0;
-                        stats.ops += n;
-                        stats.duplicates += 1;
-                    }
-                    Some((d, false)) if d == set.digest => stats.duplicates += 1,
-                    Some(_) => return Err(clash(set)),
-                    None => {
-                        let ops = set.verified_ops().map_err(|_| StoreError::BadChangeSet)?;
-                        insert_set(&tx, set, now)?;
-                        stats.ops += merge_ops(&mut batch, set, &ops, &mut max_hlc)?;
-                        stats.applied += 1;
-                    }
-                }
-            }
-            moved = batch.flush()?;
-        }
-        save_coverage(&tx, own, vouched)?;
-        tx.prepare_cached(
-            "INSERT INTO meta (key, value) VALUES ('coverage_scope', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        )?
-        .execute([scope_hash.as_slice()])?;
-        meta::observe_hlc(&tx, max_hlc)?;
+        let (stats, moved) =
+            apply_pulled_in(&SqliteDb(&tx), sets, vouched, reset, scope_hash, now)?;
         tx.commit()?;
         drop(conn);
-        if moved || filled {
+        if moved {
             self.scope_moved();
         }
         Ok(stats)
     }
 
-    /// What a peer with coverage `theirs` and scope `scope` lacks: sets in scope, in order per
-    /// origin, at most about `max_ops` ops / `max_bytes` bytes (always at least one set if any),
-    /// skipping `exclude` (the peer's own origin). Returns the sets as stored (ready for the
-    /// wire, never re-encoded), the coverage the peer will have once it stores them (vouching for
-    /// skipped out-of-scope ranges), and whether more remains.
-    ///
-    /// Which villages a stored set belongs to is resolved once and cached until a write moves a
-    /// household or member; a pull then mostly scans rows without decoding them.
+    /// What a peer with coverage `theirs` and scope `scope` lacks (see [`sets_for_peer_in`]).
     pub fn sets_for_peer(
         &self,
         theirs: &VersionVector,
@@ -434,87 +495,14 @@ impl Store {
         max_bytes: u32,
     ) -> Result<(Vec<WireSet>, VersionVector, bool)> {
         self.read(|conn| {
-            let mine = load_coverage(conn)?;
-            let mut next = theirs.clone();
-            let mut batch = Filling::new(max_ops, max_bytes);
-            let mut resolver = VillageResolver::new(conn);
-            let mut cache = self.scope_cache.lock().unwrap_or_else(|p| p.into_inner());
-            let mut st = conn.prepare_cached(
-                "SELECT first_seq, last_seq, hlc, ops, digest FROM changes
-                 WHERE origin = ?1 AND last_seq > ?2 AND last_seq <= ?3 ORDER BY first_seq",
-            )?;
-            for (origin, upto) in mine.iter() {
-                let from = theirs.get(origin);
-                if Some(origin) == exclude || from >= upto {
-                    continue;
-                }
-                let mut rows = st.query(params![origin.as_i64(), from as i64, upto as i64])?;
-                let mut reached = from;
-                let (mut full, mut held) = (false, false);
-                while let Some(r) = rows.next()? {
-                    let first: i64 = r.get(0)?;
-                    let last = u64::try_from(r.get::<_, i64>(1)?)
-                        .map_err(|_| StoreError::InvalidData("last_seq"))?;
-                    let first_u =
-                        u64::try_from(first).map_err(|_| StoreError::InvalidData("first_seq"))?;
-                    let key = (origin.as_i64(), first_u);
-                    let placement = match cache.get(&key) {
-                        Some(p) => p.clone(),
-                        None => {
-                            let blob: Vec<u8> = r.get(3)?;
-                            let set = decode_row(
-                                origin,
-                                first,
-                                r.get(2)?,
-                                &blob,
-                                &r.get::<_, Vec<u8>>(4)?,
-                            )?;
-                            let p = resolver.placement(&set)?;
-                            // An unplaceable set may become placeable: never cache that answer.
-                            if !p.unknown {
-                                cache.insert(key, p.clone());
-                            }
-                            p
-                        }
-                    };
-                    match verdict(scope, &placement) {
-                        Verdict::Skip => {}
-                        Verdict::Hold => {
-                            held = true;
-                            break;
-                        }
-                        Verdict::Send => {
-                            let blob = shown_blob(
-                                &mut resolver,
-                                scope,
-                                &placement,
-                                (origin, first, r.get(2)?),
-                                r.get(3)?,
-                                &r.get::<_, Vec<u8>>(4)?,
-                            )?;
-                            let set = WireSet {
-                                origin,
-                                first_seq: first_u,
-                                hlc: Hlc::from_i64(r.get(2)?)
-                                    .map_err(|_| StoreError::InvalidData("hlc"))?,
-                                ops: blob,
-                            };
-                            if !batch.add(set, last - first_u + 1) {
-                                full = true;
-                                break;
-                            }
-                        }
-                    }
-                    reached = last;
-                }
-                if full {
-                    next.set(origin, reached);
-                    return Ok((batch.out, next, true));
-                }
-                // A held set stops this origin's coverage before it; later origins go on.
-                next.set(origin, if held { reached } else { upto });
-            }
-            Ok((batch.out, next, false))
+            sets_for_peer_in(
+                &SqliteDb(conn),
+                &self.scope_cache,
+                theirs,
+                scope,
+                exclude,
+                (max_ops, max_bytes),
+            )
         })
     }
 }
@@ -556,29 +544,27 @@ impl Filling {
 
 /// The encoding of a stored set as a scoped peer may see it (the stored bytes unless some ops
 /// must be withheld).
-fn shown_blob(
-    resolver: &mut VillageResolver<'_>,
+fn shown_blob<D: ReplicaDb + ?Sized>(
+    resolver: &mut VillageResolver<'_, D>,
     scope: &Scope,
     placement: &Placement,
-    (origin, first, hlc): (ReplicaId, i64, i64),
-    blob: Vec<u8>,
-    digest: &[u8],
+    origin: ReplicaId,
+    r: StoredSet<'_>,
 ) -> Result<Vec<u8>> {
     if !placement.spans_outside(scope) {
-        return Ok(blob);
+        return Ok(r.ops.to_vec());
     }
-    let set = decode_row(origin, first, hlc, &blob, digest)?;
+    let set = decode_row(origin, r.first_seq, r.hlc, r.ops, r.digest)?;
     Ok(resolver.shown_to(scope, set)?.encode_ops())
 }
 
 fn decode_row(
     origin: ReplicaId,
-    first: i64,
+    first: u64,
     hlc: i64,
     ops: &[u8],
     digest: &[u8],
 ) -> Result<ChangeSet> {
-    let first = u64::try_from(first).map_err(|_| StoreError::InvalidData("first_seq"))?;
     let hlc = Hlc::from_i64(hlc).map_err(|_| StoreError::InvalidData("hlc"))?;
     ChangeSet::decode_trusted(origin, first, hlc, ops, digest)
         .map_err(|_| StoreError::InvalidData("stored change set"))

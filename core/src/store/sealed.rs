@@ -201,34 +201,26 @@ impl Store {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                     })
                     .optional()?;
-                let verdict = match row {
-                    _ if key_id.is_empty() || it.key_id != key_id => SealedVerdict::WrongKey,
-                    None => SealedVerdict::UnknownMember,
-                    Some((village, held, spent)) => {
-                        let village = village
-                            .as_deref()
-                            .and_then(|v| VillageId::from_slice(v).ok());
-                        if !admits(village.as_ref()) {
-                            SealedVerdict::Forbidden
-                        } else if spent.is_some_and(|s| it.sealed_at <= s) {
-                            SealedVerdict::Spent
-                        } else if held.is_some_and(|h| it.sealed_at < h) {
-                            SealedVerdict::Superseded
-                        } else {
-                            tx.prepare_cached(
-                                "UPDATE members SET aadhaar_ciphertext = ?2, aadhaar_key_id = ?3,
-                                        aadhaar_sealed_at = ?4 WHERE id = ?1",
-                            )?
-                            .execute(params![
-                                it.member.as_bytes(),
-                                it.ciphertext,
-                                it.key_id,
-                                it.sealed_at
-                            ])?;
-                            SealedVerdict::Held
-                        }
-                    }
-                };
+                let held = row.map(|(village, held, spent)| HeldState {
+                    village: village
+                        .as_deref()
+                        .and_then(|v| VillageId::from_slice(v).ok()),
+                    sealed_at: held,
+                    spent_sealed_at: spent,
+                });
+                let verdict = judge_sealed(key_id, it, held.as_ref(), &admits);
+                if verdict == SealedVerdict::Held {
+                    tx.prepare_cached(
+                        "UPDATE members SET aadhaar_ciphertext = ?2, aadhaar_key_id = ?3,
+                                aadhaar_sealed_at = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        it.member.as_bytes(),
+                        it.ciphertext,
+                        it.key_id,
+                        it.sealed_at
+                    ])?;
+                }
                 out.push(verdict);
             }
             Ok(out)
@@ -289,6 +281,35 @@ impl Store {
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+}
+
+/// What a hub holds for a member an item is handed for.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldState {
+    /// The member's village, if placed.
+    pub village: Option<VillageId>,
+    /// When the held ciphertext was captured.
+    pub sealed_at: Option<i64>,
+    /// Capture time of the last ciphertext used and discarded.
+    pub spent_sealed_at: Option<i64>,
+}
+
+/// The verdict on one handed item (`held`: `None` if the member is unknown). The same rules for
+/// every hub backend; only [`SealedVerdict::Held`] stores the item.
+pub fn judge_sealed(
+    key_id: &str,
+    item: &SealedItem,
+    held: Option<&HeldState>,
+    admits: impl Fn(Option<&VillageId>) -> bool,
+) -> SealedVerdict {
+    match held {
+        _ if key_id.is_empty() || item.key_id != key_id => SealedVerdict::WrongKey,
+        None => SealedVerdict::UnknownMember,
+        Some(h) if !admits(h.village.as_ref()) => SealedVerdict::Forbidden,
+        Some(h) if h.spent_sealed_at.is_some_and(|s| item.sealed_at <= s) => SealedVerdict::Spent,
+        Some(h) if h.sealed_at.is_some_and(|s| item.sealed_at < s) => SealedVerdict::Superseded,
+        Some(_) => SealedVerdict::Held,
     }
 }
 

@@ -17,7 +17,7 @@ pub mod session;
 pub mod vv;
 
 pub use scope::Scope;
-pub use serve::{Peer, PeerKind};
+pub use serve::{Peer, PeerKind, SyncReplica};
 pub use session::{
     CancelToken, Phase, ProgressListener, SyncError, SyncOptions, SyncProgress, SyncReport,
     Transport, TransportError, sync,

@@ -1,9 +1,10 @@
-//! The hub side of a sync session, independent of HTTP.
+//! The hub side of a sync session, independent of HTTP and of the database.
 //!
 //! The hub server authenticates a request, builds a [`Peer`] from its own records (which replica
 //! ids the device may author, which villages it may see) and calls these functions. The client
 //! never states its own scope or permissions. The same functions serve in-process peers in the
-//! convergence tests.
+//! convergence tests. They run over a [`SyncReplica`]: the SQLite [`Store`] or the hub's
+//! PostgreSQL backend, which both run the same replication code (`store::engine`).
 
 use std::collections::BTreeSet;
 
@@ -12,9 +13,82 @@ use super::protocol::{
     self, HandSealed, HandSealedReply, Hello, HelloReply, MAX_SEALED_ITEMS, MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION, Pull, PullReply, Push, PushReply, WireSet, codes,
 };
-use crate::ids::ReplicaId;
+use crate::ids::{ReplicaId, VillageId};
 use crate::oplog::ChangeSet;
-use crate::store::{Store, StoreError};
+use crate::store::{ApplyStats, SealedItem, SealedVerdict, Store, StoreError};
+use crate::sync::VersionVector;
+
+/// What serving a sync session needs of a replica's database.
+pub trait SyncReplica {
+    /// This replica's id.
+    fn replica_id(&self) -> ReplicaId;
+    /// The replica's clock, Unix ms.
+    fn now_ms(&self) -> u64;
+    /// Coverage, the own origin included.
+    fn coverage(&self) -> Result<VersionVector, StoreError>;
+    /// The hash coverage under `scope` is valid for.
+    fn scope_hash(&self, scope: &Scope) -> Result<[u8; 16], StoreError>;
+    /// Stores pushed sets, all or nothing; returns counts and the acknowledged coverage.
+    fn apply_pushed(
+        &self,
+        sets: &[ChangeSet],
+        may_author: &(dyn Fn(ReplicaId) -> bool + Sync),
+    ) -> Result<(ApplyStats, VersionVector), StoreError>;
+    /// Holds sealed Aadhaar numbers for members whose village `admits` allows.
+    fn accept_sealed(
+        &self,
+        items: &[SealedItem],
+        admits: &(dyn Fn(Option<&VillageId>) -> bool + Sync),
+    ) -> Result<Vec<SealedVerdict>, StoreError>;
+    /// What a peer lacks in its scope (see `store::engine::sets_for_peer_in`).
+    fn sets_for_peer(
+        &self,
+        theirs: &VersionVector,
+        scope: &Scope,
+        exclude: Option<ReplicaId>,
+        max_ops: u32,
+        max_bytes: u32,
+    ) -> Result<(Vec<WireSet>, VersionVector, bool), StoreError>;
+}
+
+impl SyncReplica for Store {
+    fn replica_id(&self) -> ReplicaId {
+        Store::replica_id(self)
+    }
+    fn now_ms(&self) -> u64 {
+        self.clock().now_ms()
+    }
+    fn coverage(&self) -> Result<VersionVector, StoreError> {
+        Store::coverage(self)
+    }
+    fn scope_hash(&self, scope: &Scope) -> Result<[u8; 16], StoreError> {
+        Store::scope_hash(self, scope)
+    }
+    fn apply_pushed(
+        &self,
+        sets: &[ChangeSet],
+        may_author: &(dyn Fn(ReplicaId) -> bool + Sync),
+    ) -> Result<(ApplyStats, VersionVector), StoreError> {
+        Store::apply_pushed(self, sets, may_author)
+    }
+    fn accept_sealed(
+        &self,
+        items: &[SealedItem],
+        admits: &(dyn Fn(Option<&VillageId>) -> bool + Sync),
+    ) -> Result<Vec<SealedVerdict>, StoreError> {
+        Store::accept_sealed(self, items, admits)
+    }
+    fn sets_for_peer(
+        &self,
+        theirs: &VersionVector,
+        scope: &Scope,
+        exclude: Option<ReplicaId>,
+        max_ops: u32,
+        max_bytes: u32,
+    ) -> Result<(Vec<WireSet>, VersionVector, bool), StoreError> {
+        Store::sets_for_peer(self, theirs, scope, exclude, max_ops, max_bytes)
+    }
+}
 
 /// Largest batch a hub sends, whatever the client asks.
 pub const MAX_PULL_OPS: u32 = 20_000;
@@ -114,14 +188,18 @@ fn check_replica(peer: &Peer, r: ReplicaId) -> Result<(), ServeError> {
 }
 
 /// Opens a session.
-pub fn hello(store: &Store, peer: &Peer, h: &Hello) -> Result<HelloReply, ServeError> {
+pub fn hello(
+    store: &(impl SyncReplica + ?Sized),
+    peer: &Peer,
+    h: &Hello,
+) -> Result<HelloReply, ServeError> {
     let protocol = check_protocol(h.protocol)?;
     check_replica(peer, h.replica)?;
     let cov = store.coverage()?;
     Ok(HelloReply {
         protocol,
         hub_replica: store.replica_id(),
-        hub_time_ms: store.clock().now_ms(),
+        hub_time_ms: store.now_ms(),
         have_yours: cov.get(h.replica),
         scope_hash: store.scope_hash(&peer.scope)?,
         coverage: (peer.kind == PeerKind::Hub).then_some(cov),
@@ -129,7 +207,11 @@ pub fn hello(store: &Store, peer: &Peer, h: &Hello) -> Result<HelloReply, ServeE
 }
 
 /// Stores a pushed batch and acknowledges it.
-pub fn push(store: &Store, peer: &Peer, p: &Push) -> Result<PushReply, ServeError> {
+pub fn push(
+    store: &(impl SyncReplica + ?Sized),
+    peer: &Peer,
+    p: &Push,
+) -> Result<PushReply, ServeError> {
     check_protocol(p.protocol)?;
     check_replica(peer, p.replica)?;
     let sets = p
@@ -138,7 +220,7 @@ pub fn push(store: &Store, peer: &Peer, p: &Push) -> Result<PushReply, ServeErro
         .map(WireSet::decode)
         .collect::<Result<Vec<ChangeSet>, _>>()
         .map_err(|_| ServeError::client(codes::BAD_SET, "a change set is damaged"))?;
-    let (stats, acked) = store.apply_pushed(&sets, |origin| match peer.kind {
+    let (stats, acked) = store.apply_pushed(&sets, &|origin| match peer.kind {
         PeerKind::Hub => true,
         PeerKind::Device => peer.replicas.contains(&origin),
     })?;
@@ -151,7 +233,7 @@ pub fn push(store: &Store, peer: &Peer, p: &Push) -> Result<PushReply, ServeErro
 
 /// Stores sealed Aadhaar numbers a device hands in, for members in its villages.
 pub fn hand_sealed(
-    store: &Store,
+    store: &(impl SyncReplica + ?Sized),
     peer: &Peer,
     m: &HandSealed,
 ) -> Result<HandSealedReply, ServeError> {
@@ -163,7 +245,7 @@ pub fn hand_sealed(
             "too many sealed items",
         ));
     }
-    let verdicts = store.accept_sealed(&m.items, |village| match (&peer.scope, village) {
+    let verdicts = store.accept_sealed(&m.items, &|village| match (&peer.scope, village) {
         (Scope::All, _) => true,
         (scope, Some(v)) => scope.contains(v),
         (_, None) => false,
@@ -172,7 +254,11 @@ pub fn hand_sealed(
 }
 
 /// Answers a pull with the next batch of what the peer lacks in its scope.
-pub fn pull(store: &Store, peer: &Peer, p: &Pull) -> Result<PullReply, ServeError> {
+pub fn pull(
+    store: &(impl SyncReplica + ?Sized),
+    peer: &Peer,
+    p: &Pull,
+) -> Result<PullReply, ServeError> {
     check_protocol(p.protocol)?;
     check_replica(peer, p.replica)?;
     // Computed before the scan: if records move meanwhile, the caller's next pull resets again

@@ -136,7 +136,7 @@ async fn day_end(
     let st2 = st.clone();
     let camp = q.camp.clone().filter(|c| !c.is_empty());
     let d =
-        blocking(move || Ok(dayend::day_end(&st2.store, &area, date, camp.as_deref())?)).await?;
+        blocking(move || Ok(dayend::day_end(st2.store()?, &area, date, camp.as_deref())?)).await?;
     if q.format.as_deref() == Some("csv") {
         return Ok(csv_response(
             &format!("day-end-{}.csv", d.date),
@@ -170,7 +170,7 @@ async fn pending_list(
     };
     let st2 = st.clone();
     Ok(Json(
-        blocking(move || Ok(pending::pending(&st2.store, &area, &filter)?)).await?,
+        blocking(move || Ok(pending::pending(st2.store()?, &area, &filter)?)).await?,
     ))
 }
 
@@ -213,7 +213,7 @@ pub async fn act(
     let st2 = st.clone();
     let actor = caller.actor.clone();
     let out = blocking(move || {
-        let s = &st2.store;
+        let s = st2.store()?;
         Ok(match action {
             RequestAction::Retry => {
                 pending::retry(s, &area, id, &actor)?;
@@ -283,7 +283,7 @@ async fn duplicate_list(
     let (_, area) = who(&st, &headers, &addr).await?;
     let st2 = st.clone();
     Ok(Json(
-        blocking(move || Ok(duplicates::suspected(&st2.store, &area)?)).await?,
+        blocking(move || Ok(duplicates::suspected(st2.store()?, &area)?)).await?,
     ))
 }
 
@@ -340,9 +340,9 @@ pub async fn decide_pair(
     };
     let id = blocking(move || {
         Ok(if merge {
-            duplicates::merge(&st2.store, &area, x, y, &actor)?
+            duplicates::merge(st2.store()?, &area, x, y, &actor)?
         } else {
-            duplicates::distinct(&st2.store, &area, x, y, &actor)?
+            duplicates::distinct(st2.store()?, &area, x, y, &actor)?
         })
     })
     .await?;
@@ -381,7 +381,7 @@ async fn coverage_get(
     let (_, area) = who(&st, &headers, &addr).await?;
     let st2 = st.clone();
     Ok(Json(
-        blocking(move || Ok(coverage::coverage(&st2.store, &area)?)).await?,
+        blocking(move || Ok(coverage::coverage(st2.store()?, &area)?)).await?,
     ))
 }
 
@@ -396,9 +396,9 @@ pub async fn import_targets(
     let st2 = st.clone();
     let actor = caller.actor.clone();
     blocking(move || {
-        let r = coverage::import_targets(&st2.store, &area, &text, &actor.name)?;
+        let r = coverage::import_targets(st2.store()?, &area, &text, &actor.name)?;
         crate::audit::append(
-            &st2.store,
+            st2.store()?,
             &actor,
             "targets.import",
             None,
@@ -440,7 +440,7 @@ async fn audit_get(
     let st2 = st.clone();
     Ok(Json(
         blocking(move || {
-            crate::audit::list(&st2.store, mine.as_deref(), 500).map_err(ApiError::internal)
+            crate::audit::list(st2.store()?, mine.as_deref(), 500).map_err(ApiError::internal)
         })
         .await?,
     ))
@@ -456,7 +456,7 @@ async fn reviews_get(
     let id = parse_id(&id, |u| u)?;
     let st2 = st.clone();
     blocking(move || {
-        let s = &st2.store;
+        let s = st2.store()?;
         let reviews = s.reviews_of(&id).map_err(ApiError::internal)?;
         // Shown only if the record's member lies in the caller's area.
         let member = reviews.iter().find_map(|r| r.member_id);
@@ -525,12 +525,12 @@ pub async fn export_response(
     blocking(move || {
         let ids: Vec<abha_core::ids::VillageId> = area.villages().map(|v| v.id).collect();
         let mut rows =
-            crate::export::members(&st2.store, Some(&ids)).map_err(ApiError::internal)?;
+            crate::export::members(st2.store()?, Some(&ids)).map_err(ApiError::internal)?;
         if only_with_abha {
             rows.retain(|r| r.abha_number.is_some() || r.abha_address.is_some());
         }
         crate::audit::append(
-            &st2.store,
+            st2.store()?,
             &actor,
             &format!("export.{kind}"),
             village.map(|v| v.to_string()).as_deref(),

@@ -160,9 +160,10 @@ pub async fn caller(
         return Err(Refusal::SignIn);
     };
     let st2 = st.clone();
-    let session = blocking(move || users::session(&st2.store, &token).map_err(ApiError::internal))
-        .await?
-        .ok_or(Refusal::SignIn)?;
+    let session =
+        blocking(move || users::session(st2.store()?, &token).map_err(ApiError::internal))
+            .await?
+            .ok_or(Refusal::SignIn)?;
     let u = session.user;
     Ok(Caller {
         actor: Actor {
@@ -220,7 +221,7 @@ fn csrf_refused() -> ApiError {
 pub async fn area(st: &Arc<AppState>, caller: &Caller) -> Result<Area, ApiError> {
     let st2 = st.clone();
     let reach = caller.reach.clone();
-    blocking(move || Area::resolve(&st2.store, &reach).map_err(ApiError::from)).await
+    blocking(move || Area::resolve(st2.store()?, &reach).map_err(ApiError::from)).await
 }
 
 /// Runs `read` on the store with the caller's whole area (both on the blocking pool).
@@ -233,7 +234,7 @@ pub async fn read_area<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let a = area(st, caller).await?;
     let st2 = st.clone();
-    blocking(move || Ok(read(&st2.store, &a)?)).await
+    blocking(move || Ok(read(st2.store()?, &a)?)).await
 }
 
 /// The caller's area narrowed to one village; a village outside it is refused (403).

@@ -284,7 +284,7 @@ async fn login_post(
     let who = client(&addr, &headers);
     let st2 = st.clone();
     let result = blocking(move || {
-        let r = users::verify(&st2.store, &form.username, &form.password)
+        let r = users::verify(st2.store()?, &form.username, &form.password)
             .map_err(ApiError::internal)?;
         let actor = crate::audit::Actor {
             name: form
@@ -300,9 +300,9 @@ async fn login_post(
         match r {
             Ok(user) => {
                 let token =
-                    users::start_session(&st2.store, &user, &who).map_err(ApiError::internal)?;
+                    users::start_session(st2.store()?, &user, &who).map_err(ApiError::internal)?;
                 crate::audit::append(
-                    &st2.store,
+                    st2.store()?,
                     &actor,
                     "login",
                     Some(&user.id),
@@ -318,7 +318,7 @@ async fn login_post(
                     "login.wrong"
                 };
                 crate::audit::append(
-                    &st2.store,
+                    st2.store()?,
                     &actor,
                     "login.refused",
                     None,
@@ -387,8 +387,8 @@ async fn logout(
         let st2 = st.clone();
         let actor = c.actor.clone();
         let _ = blocking(move || {
-            users::end_session(&st2.store, &t).map_err(ApiError::internal)?;
-            crate::audit::append(&st2.store, &actor, "logout", None, &serde_json::json!({}))
+            users::end_session(st2.store()?, &t).map_err(ApiError::internal)?;
+            crate::audit::append(st2.store()?, &actor, "logout", None, &serde_json::json!({}))
                 .map_err(ApiError::internal)
         })
         .await;
@@ -485,7 +485,15 @@ async fn day_end(
         let area = area(&st, &c).await?;
         let st2 = st.clone();
         let camp2 = camp.clone();
-        blocking(move || Ok(dayend::day_end(&st2.store, &area, date, camp2.as_deref())?)).await
+        blocking(move || {
+            Ok(dayend::day_end(
+                st2.store()?,
+                &area,
+                date,
+                camp2.as_deref(),
+            )?)
+        })
+        .await
     }
     .await;
     let d = match result {
@@ -549,7 +557,7 @@ async fn audit_page(
     let mine = (c.reach != crate::review::Reach::All).then(|| c.actor.name.clone());
     let st2 = st.clone();
     let entries = match blocking(move || {
-        crate::audit::list(&st2.store, mine.as_deref(), 500).map_err(ApiError::internal)
+        crate::audit::list(st2.store()?, mine.as_deref(), 500).map_err(ApiError::internal)
     })
     .await
     {

@@ -107,7 +107,7 @@ async fn pending_page(
             village: None,
             worker: worker.clone(),
         };
-        let p = blocking(move || Ok(pending::pending(&st2.store, &a, &filter)?)).await?;
+        let p = blocking(move || Ok(pending::pending(st2.store()?, &a, &filter)?)).await?;
         Ok::<_, ApiError>((full, p))
     }
     .await;

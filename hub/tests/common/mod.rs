@@ -12,11 +12,13 @@ use abha_core::store::{Store, StoreKey};
 use abha_core::sync::client::{HttpTransport, Pin};
 use abha_core::sync::protocol::{EnrolReply, EnrolRequest};
 use abha_core::sync::{CancelToken, SyncError, SyncOptions, SyncProgress, SyncReport, sync};
-use abha_hub::registry::{self, Role};
+use abha_hub::registry::Role;
+use abha_hub::storage::HubStorage;
 use abha_hub::{Hub, HubConfig, TlsMode, UpstreamConfig};
 use tokio::sync::oneshot;
 
 pub mod abdm;
+pub mod pg;
 
 pub const V1: u32 = 900_101;
 pub const V2: u32 = 900_202;
@@ -26,7 +28,11 @@ pub struct RunningHub {
     pub addr: SocketAddr,
     pub url: String,
     pub pin: Option<Pin>,
-    pub store: Arc<Store>,
+    /// Records and registry, on the configured database.
+    pub storage: Arc<dyn HubStorage>,
+    /// The key id tablets must seal Aadhaar numbers to.
+    pub sealing_key_id: String,
+    sqlite: Option<Arc<Store>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -59,11 +65,17 @@ impl RunningHub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let scheme = if tls { "https" } else { "http" };
-        let (pin, store) = (hub.pin(), hub.store.clone());
-        for v in abha_core::demo::villages() {
-            let v = v.validate().unwrap();
-            if [V1, V2].contains(&v.lgd.village) {
-                store.put_village(&v).unwrap();
+        let (pin, sqlite, storage) = (hub.pin(), hub.store.clone(), hub.storage.clone());
+        let sealing_key_id = abha_core::seal::SealingKey::parse(&hub.keys.sealing_public_pem)
+            .unwrap()
+            .id()
+            .to_string();
+        if let Some(store) = &sqlite {
+            for v in abha_core::demo::villages() {
+                let v = v.validate().unwrap();
+                if [V1, V2].contains(&v.lgd.village) {
+                    store.put_village(&v).unwrap();
+                }
             }
         }
         let (tx, rx) = oneshot::channel();
@@ -78,23 +90,29 @@ impl RunningHub {
             addr,
             url: format!("{scheme}://{addr}"),
             pin,
-            store,
+            storage,
+            sealing_key_id,
+            sqlite,
             stop: Some(tx),
             task: Some(task),
         }
     }
 
+    /// The SQLite store (tests of the duties only it supports).
+    pub fn store(&self) -> &Arc<Store> {
+        self.sqlite.as_ref().expect("a hub on SQLite")
+    }
+
     pub fn code(&self, role: Role, villages: &[u32]) -> String {
         let vs: Vec<VillageId> = villages.iter().map(|v| VillageId::from_lgd(*v)).collect();
-        registry::create_code(&self.store, role, &vs, None, 3_600_000)
+        self.storage
+            .create_code_for(role, &vs, None, 3_600_000, None)
             .unwrap()
             .0
     }
 
     pub fn token(&self, role: Role) -> String {
-        registry::create_device(&self.store, role, &[], None, None)
-            .unwrap()
-            .1
+        self.storage.create_device(role, &[], None, None).unwrap().1
     }
 
     pub async fn stop(mut self) {
@@ -196,6 +214,16 @@ impl Tablet {
         let new = form.check(today).unwrap().value.seal(None, None).unwrap();
         self.store.create_household(&new).unwrap()
     }
+}
+
+/// A reqwest client with the tablets' TLS settings, not following redirects.
+pub fn http_client() -> reqwest::Client {
+    let cfg = abha_core::sync::client::tls_config(None).unwrap();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// Sync options with quick retries.
