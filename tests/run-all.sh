@@ -6,7 +6,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; bash tests/pg/start.sh --stop' EXIT
+
+# A private PostgreSQL cluster for the hub's conformance suite (skipped with a printed reason if
+# the server is not installed, unless ABHA_REQUIRE_PG=1).
+if pg=$(bash tests/pg/start.sh); then
+    eval "$pg"
+    export ABHA_TEST_PG_URL
+elif [ "${ABHA_REQUIRE_PG:-}" = 1 ]; then
+    echo "PostgreSQL could not be started" >&2
+    exit 1
+fi
 
 cargo test --workspace --locked 2>&1 | tee "$log"
 rust=${PIPESTATUS[0]}

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL cluster for the tests, on 127.0.0.1 only, and prints its URL.
 #
-# The cluster lives in $ABHA_PG_DIR (default target/pg) and listens on $ABHA_PG_PORT (default
+# The cluster lives in $ABHA_PG_DIR (default /tmp/abha-pg-UID-PORT) and listens on $ABHA_PG_PORT (default
 # 54329); nothing outside that directory is touched (not the system cluster). Running it again
 # reuses a running cluster. Tests create one database each through this URL (hub/tests/common/pg.rs).
 #   eval "$(bash tests/pg/start.sh)"   # exports ABHA_TEST_PG_URL
 #   bash tests/pg/start.sh --stop
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-dir="${ABHA_PG_DIR:-$PWD/target/pg}"
+# Outside the checkout: the postgres user must reach it even when the checkout is private.
+dir="${ABHA_PG_DIR:-${TMPDIR:-/tmp}/abha-pg-$(id -u)-${ABHA_PG_PORT:-54329}}"
 port="${ABHA_PG_PORT:-54329}"
 
 bin=""
