@@ -4,6 +4,9 @@
 //! way, measured in the same run (target ratio >= 0.3).
 //!
 //! `cargo bench -p abha-hub --bench load` (`BENCH_TABLETS`, `BENCH_MEMBERS` to resize).
+//! `BENCH_DATABASE=postgres://...` runs the hub on PostgreSQL (an empty database; e.g. on the
+//! cluster of `tests/pg/start.sh`), and the baseline is then raw batched inserts into a plain
+//! table of that server.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::sync::{Arc, Mutex};
@@ -15,7 +18,8 @@ use abha_core::sync::client::HttpTransport;
 use abha_core::sync::protocol::{Hello, HelloReply, Pull, PullReply, Push, PushReply};
 use abha_core::sync::session::{Exchange, Transport, TransportError};
 use abha_core::sync::{CancelToken, SyncOptions, SyncProgress, sync};
-use abha_hub::registry::{self, Role};
+use abha_hub::registry::Role;
+use abha_hub::storage::Database;
 use abha_hub::{Hub, HubConfig, TlsMode};
 
 /// Times every request.
@@ -81,6 +85,37 @@ fn raw_batched(dir: &std::path::Path, rows: usize, per_tx: usize) -> f64 {
     rows as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Raw batched inserts of the same rows into a plain PostgreSQL table (durable commits).
+fn raw_batched_pg(url: &str, rows: usize, per_tx: usize) -> f64 {
+    let (url, rows) = (url.to_string(), rows);
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.batch_execute(
+            "DROP TABLE IF EXISTS raw_t; CREATE TABLE raw_t (entity BYTEA, field TEXT, value TEXT)",
+        )
+        .unwrap();
+        let start = Instant::now();
+        let mut done = 0;
+        while done < rows {
+            let mut tx = c.transaction().unwrap();
+            let st = tx.prepare("INSERT INTO raw_t VALUES ($1, $2, $3)").unwrap();
+            for _ in 0..per_tx.min(rows - done) {
+                let id = uuid::Uuid::now_v7();
+                tx.execute(
+                    &st,
+                    &[&id.as_bytes().as_slice(), &"given_name", &"सीता देवी"],
+                )
+                .unwrap();
+                done += 1;
+            }
+            tx.commit().unwrap();
+        }
+        rows as f64 / start.elapsed().as_secs_f64()
+    })
+    .join()
+    .unwrap()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -96,7 +131,12 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(250);
     let dir = tempfile::tempdir().unwrap();
+    let database = std::env::var("BENCH_DATABASE")
+        .ok()
+        .map(|d| Database::parse(&d).unwrap())
+        .unwrap_or_default();
     let hub = Hub::open(HubConfig {
+        database: database.clone(),
         data_dir: dir.path().join("hub"),
         tls: TlsMode::Off,
         demo_keys: true,
@@ -105,13 +145,18 @@ async fn main() {
         ..HubConfig::default()
     })
     .unwrap();
-    let hub_store = hub.store.clone().expect("SQLite hub");
+    let storage = hub.storage.clone();
     let villages: Vec<_> = demo::villages()
         .iter()
         .map(|v| v.validate().unwrap())
         .collect();
-    for v in &villages {
-        hub_store.put_village(v).unwrap();
+    // The tablets author the village records too; a SQLite hub holds them already.
+    for v in hub
+        .store
+        .iter()
+        .flat_map(|s| villages.iter().map(move |v| (s, v)))
+    {
+        v.0.put_village(v.1).unwrap();
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -137,14 +182,9 @@ async fn main() {
             store.put_village(v).unwrap();
         }
         let village = villages[t % villages.len()].id;
-        let (_, token) = registry::create_device(
-            &hub_store,
-            Role::Worker,
-            &[village],
-            None,
-            Some(store.replica_id()),
-        )
-        .unwrap();
+        let (_, token) = storage
+            .create_device(Role::Worker, &[village], None, Some(store.replica_id()))
+            .unwrap();
         let mut rng = DemoRng::new(t as u64 + 1);
         let mut members = 0;
         let mut n = 0;
@@ -234,14 +274,18 @@ async fn main() {
         .map(|i| {
             let d = dir.path().join(format!("raw{i}"));
             std::fs::create_dir_all(&d).unwrap();
-            raw_batched(&d, pushed as usize, 5_000)
+            match &database {
+                Database::Sqlite => raw_batched(&d, pushed as usize, 5_000),
+                Database::Postgres(url) => raw_batched_pg(url, pushed as usize, 5_000),
+            }
         })
         .collect();
     raws.sort_by(|a, b| a.total_cmp(b));
     let raw = raws[1];
     println!(
-        "hub load: {tablets} tablets x ~{members_each} members ({total_members} members, {pushed} ops) handed in at once in {:.2} s; \
+        "hub load ({}): {tablets} tablets x ~{members_each} members ({total_members} members, {pushed} ops) handed in at once in {:.2} s; \
          {} requests, latency p50 {:.1} ms p99 {:.1} ms; ingest {ingest:.0} ops/s vs raw batched inserts {raw:.0} rows/s: ratio {:.2} (target >= 0.3)",
+        database.name(),
         elapsed.as_secs_f64(),
         lat.len(),
         percentile(&lat, 0.5).as_secs_f64() * 1e3,
@@ -256,7 +300,8 @@ async fn main() {
         percentile(&lat2, 0.99).as_secs_f64() * 1e3
     );
     println!(
-        "{{\"bench\":\"hub_load\",\"tablets\":{tablets},\"ops\":{pushed},\"seconds\":{:.3},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"ingest_ops_per_s\":{ingest:.0},\"raw_rows_per_s\":{raw:.0}}}",
+        "{{\"bench\":\"hub_load\",\"database\":\"{}\",\"tablets\":{tablets},\"ops\":{pushed},\"seconds\":{:.3},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"ingest_ops_per_s\":{ingest:.0},\"raw_rows_per_s\":{raw:.0}}}",
+        database.name(),
         elapsed.as_secs_f64(),
         percentile(&lat, 0.5).as_secs_f64() * 1e3,
         percentile(&lat, 0.99).as_secs_f64() * 1e3
