@@ -62,13 +62,7 @@ async fn test_demographic_mismatch_needs_correction_then_the_resubmission_create
     // The worker typed the name wrong.
     let (member, first) = capture(&tablet.store, "Aasha", &number, "9876500001");
     tablet.sync().await;
-    wait_for(
-        hub.store(),
-        member,
-        first,
-        EnrollmentState::NeedsCorrection,
-    )
-    .await;
+    wait_for(hub.store(), member, first, EnrollmentState::NeedsCorrection).await;
     tablet.sync().await;
     let seen = tablet.store.enrollments_of(member).unwrap();
     assert_eq!(seen[0].state.as_deref(), Some("needs_correction"));
