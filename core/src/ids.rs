@@ -128,9 +128,26 @@ impl VillageId {
 ///
 /// A random non-zero 63-bit integer, so it fits SQLite's signed INTEGER and sorts the same way
 /// everywhere (HLC ties are broken by it).
+///
+/// Serialised as the plain integer; deserialising refuses zero and negative values like
+/// [`ReplicaId::from_i64`], so a peer cannot introduce an origin whose merge state the store
+/// could not read back.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct ReplicaId(i64);
+
+impl TryFrom<i64> for ReplicaId {
+    type Error = MalformedId;
+    fn try_from(v: i64) -> Result<Self, MalformedId> {
+        Self::from_i64(v)
+    }
+}
+
+impl From<ReplicaId> for i64 {
+    fn from(r: ReplicaId) -> i64 {
+        r.0
+    }
+}
 
 impl ReplicaId {
     /// A fresh random replica id.
@@ -203,5 +220,22 @@ mod tests {
         }
         assert!(ReplicaId::from_i64(0).is_err());
         assert!(ReplicaId::from_i64(-5).is_err());
+    }
+
+    #[test]
+    fn test_replica_id_deserialisation_refuses_non_positive() {
+        // Found by the sync_decode fuzz target: a set with a negative origin was merged, and its
+        // entity state could then not be decoded from the store.
+        let r = ReplicaId::from_i64(0x1a_2b3c_4d5e).unwrap();
+        let bytes = postcard::to_stdvec(&r).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&r.as_i64()).unwrap());
+        assert_eq!(postcard::from_bytes::<ReplicaId>(&bytes).unwrap(), r);
+        assert_eq!(serde_json::to_string(&r).unwrap(), r.as_i64().to_string());
+        for bad in [0i64, -1, i64::MIN] {
+            assert!(
+                postcard::from_bytes::<ReplicaId>(&postcard::to_stdvec(&bad).unwrap()).is_err()
+            );
+            assert!(serde_json::from_str::<ReplicaId>(&bad.to_string()).is_err());
+        }
     }
 }

@@ -1,9 +1,16 @@
 //! Support for the end-to-end suites: finding and running the workspace's binaries.
 //!
-//! The suites drive the real programs (`abha-field`, and later `abha-hub`) as separate processes
-//! on real files, the way support staff and the CI use them.
+//! The suites drive the real programs (`abha-field` and `abha-hub`) as separate processes on real
+//! files, the way support staff and the CI use them: [`hub`] runs a hub process, [`device`] a
+//! field device's home, [`check`] opens their stores afterwards and compares them, [`link`]
+//! emulates a 2G link between two network namespaces and [`proxy`] injects HTTP faults on
+//! loopback.
 
 use std::io::Write as _;
+pub mod check;
+pub mod device;
+pub mod hub;
+pub mod link;
 pub mod proxy;
 
 use std::path::PathBuf;
@@ -87,18 +94,49 @@ impl Run {
 /// variables of the calling environment are removed so tests are hermetic.
 pub fn run(exe: &std::path::Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .env_remove("ABHA_FIELD_HOME")
-        .env_remove("ABHA_FIELD_STORE_KEY")
-        .env_remove("ABHA_HUB_DATA")
-        .env_remove("ABHA_HUB_STORE_KEY")
-        .env_remove("ABHA_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
+    run_command(cmd, stdin)
+}
+
+/// A command for the program at `exe`, run inside network namespace `netns` (`ip netns exec`)
+/// if given.
+pub fn command_in(netns: Option<&str>, exe: &std::path::Path) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    }
+}
+
+/// Removes the ABHA_* variables of the calling environment from `cmd`, so tests are hermetic
+/// (variables set on `cmd` itself are kept).
+pub fn hermetic(cmd: &mut Command) -> &mut Command {
+    for k in [
+        "ABHA_FIELD_HOME",
+        "ABHA_FIELD_STORE_KEY",
+        "ABHA_HUB_DATA",
+        "ABHA_HUB_STORE_KEY",
+        "ABHA_LOG",
+    ] {
+        if cmd.get_envs().all(|(name, _)| name != k) {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// Runs `cmd` (made hermetic) to the end with optional stdin, capturing its output.
+pub fn run_command(mut cmd: Command, stdin: Option<&str>) -> Run {
+    hermetic(&mut cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the program starts");
     if let Some(mut si) = child.stdin.take() {
         if let Some(input) = stdin {
@@ -115,4 +153,39 @@ pub fn run(exe: &std::path::Path, args: &[&str], stdin: Option<&str>, env: &[(&s
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
+}
+
+/// A tiny deterministic generator (an LCG) for test timings, sizes and packet loss: the same seed
+/// gives the same run.
+#[derive(Debug, Clone)]
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number in `0..n` (0 if `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n.max(1)
+    }
+
+    /// True with probability `p` (0.0 to 1.0).
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.below(1 << 30) as f64) < p * f64::from(1u32 << 30)
+    }
+}
+
+/// An environment variable parsed as `T`, or `default` when unset or unparsable.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// The JSON document at the end of `text` (commands that print a QR code or a banner first).
+pub fn json_tail(text: &str) -> serde_json::Value {
+    let start = text.find("\n{").map(|i| i + 1).unwrap_or(0);
+    serde_json::from_str(&text[start..]).unwrap_or_else(|e| panic!("{e}: {text}"))
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use abha_core::demo;
+use abha_e2e::device::village_add_args;
 use abha_e2e::{bin, run};
 
 fn files(dir: &std::path::Path) -> Vec<Vec<u8>> {
@@ -32,19 +33,9 @@ fn test_aadhaar_digits_absent_from_device_and_hub_files_and_output() {
     let r = run(&field, &["--home", &home_s, "--json", "init"], None, &trace);
     assert_eq!(r.code, 0, "{r:?}");
     outputs.push(r);
-    let village = [
-        "village",
-        "add",
-        "--state",
-        "1",
-        "--district",
-        "2",
-        "--subdistrict",
-        "11",
-    ];
+    let village = village_add_args(900_101);
     let mut args = vec!["--home", home_s.as_ref(), "--json"];
-    args.extend(village);
-    args.extend(["--village", "900101", "--name", "Khag"]);
+    args.extend(village.iter().map(String::as_str));
     outputs.push(run(&field, &args, None, &trace));
     let numbers: Vec<String> = (0..40).map(demo::aadhaar).collect();
     let members: Vec<serde_json::Value> = numbers[..6]
