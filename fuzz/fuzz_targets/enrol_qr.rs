@@ -1,0 +1,4 @@
+//! `enrol_qr`: libFuzzer entry point; the harness and its properties are in `abha_fuzz::enrol`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| abha_fuzz::enrol::run(data));

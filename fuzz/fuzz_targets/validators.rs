@@ -1,0 +1,4 @@
+//! `validators`: libFuzzer entry point; the harness and its properties are in `abha_fuzz::validators`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| abha_fuzz::validators::run(data));
