@@ -175,6 +175,31 @@ pub(crate) fn new_token() -> String {
     )
 }
 
+/// A one-time code about to be stored: the code shown once, and the row both databases keep.
+pub(crate) struct NewCode {
+    pub code: String,
+    pub hash: Vec<u8>,
+    pub villages: Vec<u8>,
+    pub camp: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl NewCode {
+    pub(crate) fn new(villages: &[VillageId], ttl_ms: i64, camp: Option<&str>) -> Self {
+        let code = new_code();
+        let created_at = now_ms();
+        Self {
+            hash: hash(&normalise_code(&code)),
+            code,
+            villages: postcard::to_stdvec(villages).unwrap_or_default(),
+            camp: camp.map(|c| c.trim().chars().take(64).collect()),
+            created_at,
+            expires_at: created_at + ttl_ms,
+        }
+    }
+}
+
 /// Registry errors.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -218,27 +243,24 @@ pub fn create_code_for(
     ttl_ms: i64,
     camp: Option<&str>,
 ) -> Result<(String, i64), RegistryError> {
-    let code = new_code();
-    let expires = now_ms() + ttl_ms;
-    let villages = postcard::to_stdvec(villages).unwrap_or_default();
-    let camp: Option<String> = camp.map(|c| c.trim().chars().take(64).collect());
+    let c = NewCode::new(villages, ttl_ms, camp);
     store.extension_write(|tx| {
         tx.execute(
             "INSERT INTO hub_codes (code_hash, role, villages, label, created_at, expires_at, camp)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
-                hash(&normalise_code(&code)),
+                c.hash,
                 role.code(),
-                villages,
+                c.villages,
                 label,
-                now_ms(),
-                expires,
-                camp
+                c.created_at,
+                c.expires_at,
+                c.camp
             ],
         )?;
         Ok(())
     })?;
-    Ok((code, expires))
+    Ok((c.code, c.expires_at))
 }
 
 /// Sets the camp a device works at.

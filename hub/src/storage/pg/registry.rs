@@ -10,7 +10,7 @@ use abha_core::store::{PendingCounts, StoreError};
 use super::PgStorage;
 use super::db::PgDb;
 use crate::registry::{
-    Device, DeviceSummary, RegistryError, Role, hash, new_code, new_token, normalise_code, now_ms,
+    Device, DeviceSummary, NewCode, RegistryError, Role, hash, new_token, normalise_code, now_ms,
 };
 use crate::storage::Registry;
 
@@ -73,28 +73,25 @@ impl Registry for PgStorage {
         ttl_ms: i64,
         camp: Option<&str>,
     ) -> Result<(String, i64), RegistryError> {
-        let code = new_code();
-        let expires = now_ms() + ttl_ms;
-        let villages = postcard::to_stdvec(villages).unwrap_or_default();
-        let camp: Option<String> = camp.map(|c| c.trim().chars().take(64).collect());
+        let c = NewCode::new(villages, ttl_ms, camp);
         self.write(|db| {
             db.execute(
                 "INSERT INTO hub_codes (code_hash, role, villages, label, created_at, expires_at,
                                         camp)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 &[
-                    &hash(&normalise_code(&code)),
+                    &c.hash,
                     &role.code(),
-                    &villages,
+                    &c.villages,
                     &label,
-                    &now_ms(),
-                    &expires,
-                    &camp,
+                    &c.created_at,
+                    &c.expires_at,
+                    &c.camp,
                 ],
             )?;
             Ok(())
         })?;
-        Ok((code, expires))
+        Ok((c.code, c.expires_at))
     }
 
     fn create_device(
