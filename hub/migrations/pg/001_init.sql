@@ -37,14 +37,16 @@ CREATE TABLE placement_epochs (
     epoch   BIGINT NOT NULL
 );
 
+-- Keyed by kind and id, as SQLite keeps one table per kind.
 CREATE TABLE entities (
-    id           BYTEA PRIMARY KEY,
     kind         SMALLINT NOT NULL,
+    id           BYTEA NOT NULL,
     merge        BYTEA NOT NULL,
     deleted      BOOLEAN NOT NULL DEFAULT FALSE,
     village_id   BYTEA,
     household_id BYTEA,
-    member_id    BYTEA
+    member_id    BYTEA,
+    PRIMARY KEY (kind, id)
 );
 CREATE INDEX entities_by_household ON entities (household_id) WHERE household_id IS NOT NULL;
 

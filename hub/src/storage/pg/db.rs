@@ -83,9 +83,10 @@ impl<'c> PgDb<'c> {
         self.tx.borrow_mut().query_opt(&st, p).map_err(db_err)
     }
 
-    fn bytes(&self, sql: &'static str, id: &[u8]) -> Result<Option<Vec<u8>>> {
+    /// One nullable column of the record `(kind, id)`.
+    fn bytes(&self, sql: &'static str, kind: EntityKind, id: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self
-            .query_opt(sql, &[&id])?
+            .query_opt(sql, &[&i16::from(kind.code()), &id])?
             .and_then(|r| r.get::<_, Option<Vec<u8>>>(0)))
     }
 }
@@ -264,9 +265,10 @@ impl ReplicaDb for PgDb<'_> {
         Ok(())
     }
 
-    fn merge_state(&self, _kind: EntityKind, id: Uuid) -> Result<Option<Vec<u8>>> {
+    fn merge_state(&self, kind: EntityKind, id: Uuid) -> Result<Option<Vec<u8>>> {
         self.bytes(
-            "SELECT merge FROM entities WHERE id = $1",
+            "SELECT merge FROM entities WHERE kind = $1 AND id = $2",
+            kind,
             id.as_bytes().as_slice(),
         )
     }
@@ -287,7 +289,7 @@ impl ReplicaDb for PgDb<'_> {
         self.execute(
             "INSERT INTO entities (id, kind, merge, deleted, village_id, household_id, member_id)
              VALUES ($1, $2, $3, $4, $6, $8, $10)
-             ON CONFLICT (id) DO UPDATE SET
+             ON CONFLICT (kind, id) DO UPDATE SET
                 merge = excluded.merge,
                 deleted = entities.deleted OR excluded.deleted,
                 village_id = CASE WHEN $5 THEN excluded.village_id ELSE entities.village_id END,
@@ -346,14 +348,26 @@ impl ReplicaDb for PgDb<'_> {
     }
 
     fn household_village(&self, household: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.bytes("SELECT village_id FROM entities WHERE id = $1", household)
+        self.bytes(
+            "SELECT village_id FROM entities WHERE kind = $1 AND id = $2",
+            EntityKind::Household,
+            household,
+        )
     }
 
     fn member_household(&self, member: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.bytes("SELECT household_id FROM entities WHERE id = $1", member)
+        self.bytes(
+            "SELECT household_id FROM entities WHERE kind = $1 AND id = $2",
+            EntityKind::Member,
+            member,
+        )
     }
 
-    fn record_member(&self, _kind: EntityKind, id: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.bytes("SELECT member_id FROM entities WHERE id = $1", id)
+    fn record_member(&self, kind: EntityKind, id: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.bytes(
+            "SELECT member_id FROM entities WHERE kind = $1 AND id = $2",
+            kind,
+            id,
+        )
     }
 }

@@ -15,7 +15,7 @@ pub(crate) mod db;
 mod registry;
 
 use abha_core::ids::{ReplicaId, VillageId};
-use abha_core::oplog::{ChangeSet, Clock, SystemClock};
+use abha_core::oplog::{ChangeSet, Clock, EntityKind, SystemClock};
 use abha_core::store::engine::{self, PlacementCache};
 use abha_core::store::{
     ApplyStats, HeldState, SealedItem, SealedVerdict, StoreError, judge_sealed,
@@ -283,12 +283,13 @@ impl SyncReplica for PgStorage {
                 let row = db.query_opt(
                     "SELECT h.village_id, s.sealed_at, s.spent_sealed_at
                        FROM entities m
-                       LEFT JOIN entities h ON h.id = m.household_id
+                       LEFT JOIN entities h ON h.kind = $3 AND h.id = m.household_id
                        LEFT JOIN sealed s ON s.member = m.id
-                      WHERE m.id = $1 AND m.kind = $2 AND NOT m.deleted",
+                      WHERE m.kind = $2 AND m.id = $1 AND NOT m.deleted",
                     &[
                         &member,
-                        &i16::from(abha_core::oplog::EntityKind::Member.code()),
+                        &i16::from(EntityKind::Member.code()),
+                        &i16::from(EntityKind::Household.code()),
                     ],
                 )?;
                 let held = row.map(|r| HeldState {
