@@ -193,9 +193,11 @@ async fn test_duplicate_pushes_are_skipped_and_gaps_clashes_and_strangers_refuse
             .ops
             .clone();
         let clash = serve::push(s, &peer, &push(vec![forged])).unwrap_err();
-        assert!(
-            [codes::CLASH, codes::BAD_SET].contains(&clash.code),
-            "{}: {clash:?}",
+        assert_eq!(clash.code, codes::CLASH, "{}: {clash:?}", db.name());
+        assert_eq!(
+            s.coverage().unwrap().get(me),
+            sets_last(&sets),
+            "{}: a clash stores nothing",
             db.name()
         );
         let stranger = Peer {
