@@ -21,6 +21,8 @@ pub struct HubSpec {
     pub tls: bool,
     /// Network namespace to run in (`ip netns exec`), if any.
     pub netns: Option<String>,
+    /// `--database` (e.g. `postgres://...`); `None`: the hub's embedded SQLite.
+    pub database: Option<String>,
 }
 
 impl HubSpec {
@@ -31,16 +33,18 @@ impl HubSpec {
             listen: format!("127.0.0.1:{port}"),
             tls: false,
             netns: None,
+            database: None,
         }
     }
 
     /// The hub program with `args` after `--data DIR --demo-keys`, in the namespace if any.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = command_in(self.netns.as_deref(), &bin("abha-hub"));
-        cmd.arg("--data")
-            .arg(&self.data)
-            .arg("--demo-keys")
-            .args(args);
+        cmd.arg("--data").arg(&self.data).arg("--demo-keys");
+        if let Some(db) = &self.database {
+            cmd.arg("--database").arg(db);
+        }
+        cmd.args(args);
         hermetic(&mut cmd);
         cmd
     }

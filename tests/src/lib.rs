@@ -3,14 +3,15 @@
 //! The suites drive the real programs (`abha-field` and `abha-hub`) as separate processes on real
 //! files, the way support staff and the CI use them: [`hub`] runs a hub process, [`device`] a
 //! field device's home, [`check`] opens their stores afterwards and compares them, [`link`]
-//! emulates a 2G link between two network namespaces and [`proxy`] injects HTTP faults on
-//! loopback.
+//! emulates a 2G link between two network namespaces, [`proxy`] injects HTTP faults on
+//! loopback and [`load`] hands many tablets' days in to one hub at once.
 
 use std::io::Write as _;
 pub mod check;
 pub mod device;
 pub mod hub;
 pub mod link;
+pub mod load;
 pub mod proxy;
 
 use std::path::PathBuf;

@@ -16,7 +16,7 @@
 //!
 //! Needs root (namespaces). Without it the tests are skipped with a message, unless
 //! `ABHA_REQUIRE_NETNS=1`, which makes that a failure. `LINK_2G_SEED` seeds the loss.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 
@@ -60,6 +60,7 @@ fn camp(tag: &str) -> Option<Camp> {
         listen: format!("{HUB_IP}:{PORT}"),
         tls: true,
         netns: Some(link.hub.name().to_owned()),
+        database: None,
     };
     let hub = spec.start();
     assert!(hub.url.starts_with("https://"), "{}", hub.url);
@@ -104,6 +105,18 @@ impl Session {
             r["bytes_received"],
             kbit_per_s(up.bytes, self.elapsed),
             r["pushed_sets"],
+            r["pushed_ops"],
+        );
+        // The floor in the same run: the bytes that crossed the link at its rate, plus one
+        // round trip per request; the bench script prints the ratio.
+        let requests = r["requests"].as_u64().unwrap_or(0);
+        let floor = (up.bytes.max(down.bytes)) as f64 * 8.0 / RATE_BPS + requests as f64 * 0.5;
+        println!(
+            "{{\"bench\":\"link_2g\",\"what\":\"{what}\",\"seconds\":{:.3},\"requests\":{requests},\"tcp_connections\":{},\"up_bytes\":{},\"down_bytes\":{},\"ops\":{},\"floor_seconds\":{floor:.3}}}",
+            self.elapsed.as_secs_f64(),
+            up.syns,
+            up.bytes,
+            down.bytes,
             r["pushed_ops"],
         );
     }
