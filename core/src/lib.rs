@@ -12,6 +12,7 @@
 //! - [`oplog`]: ops, hybrid logical clock, field merge rules.
 //! - [`store`]: the SQLCipher store, migrations, local writes and queries.
 //! - [`abdm`]: the ABDM v3 client the hub uses (never the tablet).
+//! - [`qr`]: scanned QR codes (ABHA card and app) read into a member pre-fill.
 //! - [`demo`]: deterministic demo households for demos, benchmarks and load tests.
 
 pub mod abdm;
@@ -21,6 +22,7 @@ pub mod demo;
 pub mod ids;
 pub mod model;
 pub mod oplog;
+pub mod qr;
 pub mod seal;
 pub mod store;
 pub mod sync;
