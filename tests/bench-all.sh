@@ -21,7 +21,9 @@ log="$out/log.txt"
 : >"$log"
 
 step() { echo "== $*" | tee -a "$log" >&2; }
+# A bench that fails (an assertion after its figures) is reported, and the others still run.
 collect() { tee -a "$log" | grep --line-buffered '^{"bench"' >>"$out/figures.jsonl" || true; }
+run() { "$@" 2>&1 | collect || echo "== FAILED: $*" | tee -a "$log" >&2; }
 
 step "machine"
 {
@@ -38,23 +40,22 @@ step "building (release)"
 cargo build --release --locked --bins 2>&1 | tail -1
 
 step "enrolment commit vs raw SQLite"
-cargo bench --locked -p abha-core --bench enroll 2>&1 | collect
+run cargo bench --locked -p abha-core --bench enroll
 step "wire bytes vs FHIR; apply vs raw inserts and automerge"
-cargo bench --locked -p abha-core --bench sync 2>&1 | collect
+run cargo bench --locked -p abha-core --bench sync
 step "a device holding 50 000 members"
-cargo bench --locked -p abha-core --bench device 2>&1 | collect
+run cargo bench --locked -p abha-core --bench device
 step "hub ingest vs raw inserts: SQLite"
-cargo bench --locked -p abha-hub --bench load 2>&1 | collect
+run cargo bench --locked -p abha-hub --bench load
 step "hub ingest vs raw inserts: PostgreSQL"
-BENCH_DATABASE="$pg_url" cargo bench --locked -p abha-hub --bench load 2>&1 | collect
+run env BENCH_DATABASE="$pg_url" cargo bench --locked -p abha-hub --bench load
 step "ABDM bridge"
-cargo bench --locked -p abha-hub --bench bridge 2>&1 | collect
+run cargo bench --locked -p abha-hub --bench bridge
 step "load rig: ${BENCH_RIG_TABLETS:-500} tablets, the hub as its own process"
-LOAD_TABLETS="${BENCH_RIG_TABLETS:-500}" cargo test --release --locked -p abha-e2e --test load \
-  -- --nocapture --test-threads 1 2>&1 | collect
+run env LOAD_TABLETS="${BENCH_RIG_TABLETS:-500}" cargo test --release --locked -p abha-e2e \
+  --test load -- --nocapture --test-threads 1
 step "2G link"
-if cargo test --release --locked -p abha-e2e --test link_2g -- --nocapture --test-threads 1 day \
-  2>&1 | collect; then :; fi
+run cargo test --release --locked -p abha-e2e --test link_2g -- --nocapture --test-threads 1 day
 grep -q '"link_2g"' "$out/figures.jsonl" ||
   echo '{"bench":"link_2g","skipped":"network namespaces unavailable (needs root)"}' >>"$out/figures.jsonl"
 
