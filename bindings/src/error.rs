@@ -6,6 +6,7 @@
 //! `Refused` is not) or was cancelled. Every case carries a stable machine `code` the app
 //! translates; messages hold no personal data (core errors never carry field values).
 
+use abha_core::qr::ScanError;
 use abha_core::store::StoreError;
 use abha_core::sync::{SyncError, TransportError};
 use abha_core::validate::{Issue, ValidationError};
@@ -136,6 +137,16 @@ impl From<StoreError> for FieldError {
                 code: e.code().into(),
             },
             other => Self::failed(other.code()),
+        }
+    }
+}
+
+impl From<ScanError> for FieldError {
+    fn from(e: ScanError) -> Self {
+        match e {
+            ScanError::Slip(s) => ValidationError::from(s).into(),
+            ScanError::Code(v) => v.into(),
+            ScanError::Store(s) => s.into(),
         }
     }
 }

@@ -8,12 +8,14 @@
 //! - [`store::FieldStore`]: open with a key; households, members, consents, ABHA requests,
 //!   lists, search, pending work, review queries.
 //! - [`sync`]: enrolment with a hub and `sync(hub, listener, cancel)` as `suspend` functions.
+//! - [`scan`]: `scanSlip`, the household a signed household slip (or its printed code) names.
 
 uniffi::setup_scaffolding!();
 
 pub mod error;
 pub mod inputs;
 pub mod records;
+pub mod scan;
 pub mod status;
 pub mod store;
 pub mod sync;

@@ -9,6 +9,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use abha_core::qr::SlipPublicKey;
 use abha_core::store::HubLink;
 use abha_core::sync::client::{HttpTransport, Pin};
 use abha_core::sync::protocol::{EnrolReply, EnrolRequest};
@@ -261,6 +262,11 @@ impl FieldStore {
             s.hub = Some(link);
             s.sealing_key_pem = Some(reply.sealing_key_pem.clone());
             s.token_key_hex = Some(reply.token_key.clone());
+            // A hub from before slips sends no key; a malformed one is skipped, not fatal.
+            let slip_key = reply.slip_key.as_deref().map(SlipPublicKey::from_hex);
+            if let Some(Ok(k)) = slip_key {
+                s.trust_slip_key(&k);
+            }
         })?;
         Ok(Enrolment {
             device_id: reply.device_id,

@@ -12,7 +12,7 @@
 //! - [`oplog`]: ops, hybrid logical clock, field merge rules.
 //! - [`store`]: the SQLCipher store, migrations, local writes and queries.
 //! - [`abdm`]: the ABDM v3 client the hub uses (never the tablet).
-//! - [`qr`]: scanned QR codes (ABHA card and app) read into a member pre-fill.
+//! - [`qr`]: scanned QR codes: ABHA card and app into a member pre-fill; signed household slips.
 //! - [`demo`]: deterministic demo households for demos, benchmarks and load tests.
 
 pub mod abdm;

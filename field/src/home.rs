@@ -4,7 +4,8 @@
 //! HOME/device.json      settings: sealing public key, current operator
 //! HOME/keys/store.key   the database key (64 hex digits, mode 0600)
 //! HOME/keys/token.key   the deployment key for Aadhaar tokens
-//! HOME/field.db         the encrypted store (+ -wal, .keycheck)
+//! HOME/field.db         the encrypted store (+ -wal, .keycheck); its device settings hold the
+//!                       hubs' public keys for household slips, as on the tablet
 //! ```
 //!
 //! On Android the two keys live in the Keystore; here key files with owner-only permissions

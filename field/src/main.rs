@@ -7,6 +7,7 @@
 mod commands;
 mod home;
 mod output;
+mod slip_cmd;
 mod sync_cmd;
 
 use std::path::PathBuf;
@@ -92,6 +93,12 @@ enum Command {
         /// Ops per batch.
         #[arg(long, default_value_t = 5000)]
         max_ops: u32,
+    },
+    /// Open the household a scanned slip names (verified offline with the hub's key), or a
+    /// household by its printed code; says so when the household is not on this device yet.
+    ScanSlip {
+        /// The slip's QR payload (ABHF1:...), or the code printed under it.
+        payload: String,
     },
     /// Check one identifier: aadhaar, vid, abha-number, abha-address, mobile, pincode, hfr, hpr.
     /// Always exits 0 when the kind is known, valid or not.
@@ -259,6 +266,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             seed,
         } => commands::demo_capture(home, village, count, seed),
         Command::Sync { hub, max_ops } => sync_cmd::run_sync(home, hub.as_deref(), max_ops, json),
+        Command::ScanSlip { payload } => slip_cmd::scan_slip(home, &payload, json),
         Command::Village(VillageCmd::Add {
             state,
             district,

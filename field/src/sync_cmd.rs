@@ -85,9 +85,10 @@ pub fn enroll(
         role: reply.role.clone(),
     };
     home.save_enrolment(&link, &reply.sealing_key_pem, &reply.token_key)?;
+    let slips = crate::slip_cmd::trust_hub_key(&home, reply.slip_key.as_deref())?;
     emit(
         json_out,
-        &json!({"ok": true, "device_id": reply.device_id, "hub": url, "role": reply.role, "villages": reply.villages}),
+        &json!({"ok": true, "device_id": reply.device_id, "hub": url, "role": reply.role, "villages": reply.villages, "slip_key_id": slips}),
         || format!("enrolled as device {} at {url}", reply.device_id),
     );
     Ok(())

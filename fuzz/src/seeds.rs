@@ -736,6 +736,7 @@ fn enrol_seeds(out: &mut Vec<Seed>) -> Result<(), String> {
         villages: vec![VillageId::from_lgd(900_101), VillageId::from_lgd(900_102)],
         token_key: "0123456789abcdef".repeat(4),
         sealing_key_pem: PUBLIC_PEM.into(),
+        slip_key: Some("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a".into()),
     };
     seed(
         out,

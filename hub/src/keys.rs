@@ -1,12 +1,14 @@
 //! The hub's secrets, in `DATA/keys/` (owner-only files): the store key, the deployment key for
-//! Aadhaar tokens (handed to enrolled tablets), and the RSA key pair Aadhaar numbers are sealed to
-//! (the public half goes to tablets; the private half never leaves the hub). `ABHA_HUB_STORE_KEY`
-//! overrides the store key file.
+//! Aadhaar tokens (handed to enrolled tablets), the RSA key pair Aadhaar numbers are sealed to
+//! (the public half goes to tablets; the private half never leaves the hub), and the Ed25519 key
+//! household slips are signed with (`slip.key`, its seed; tablets get the public half at
+//! enrolment and verify slips offline). `ABHA_HUB_STORE_KEY` overrides the store key file.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 
+use abha_core::qr::SlipSigningKey;
 use abha_core::seal::TokenKey;
 use abha_core::store::StoreKey;
 use openssl::pkey::PKey;
@@ -19,6 +21,8 @@ const DEMO_PRIVATE: &str = include_str!("../../fixtures/demo-sealing/private.pem
 const DEMO_PUBLIC: &str = include_str!("../../fixtures/demo-sealing/public.pem");
 /// The token key of demo camps (fixed, so demo tablets and the demo hub agree).
 const DEMO_TOKEN_KEY: [u8; 32] = [0x5a; 32];
+/// The slip key seed of demo camps (fixed, so demo slips verify on every demo tablet).
+const DEMO_SLIP_SEED: [u8; 32] = [0x51; 32];
 
 /// The hub's keys.
 #[derive(Debug, Clone)]
@@ -31,6 +35,8 @@ pub struct HubKeys {
     pub sealing_private_pem: Zeroizing<String>,
     /// Sealing public key (SPKI PEM), given to tablets.
     pub sealing_public_pem: String,
+    /// Household slip signing key (its public half is given to tablets).
+    pub slip: SlipSigningKey,
 }
 
 fn write_private(path: &Path, contents: &[u8]) -> Result<(), HubError> {
@@ -82,8 +88,14 @@ impl HubKeys {
                 token: TokenKey::from_bytes(DEMO_TOKEN_KEY),
                 sealing_private_pem: Zeroizing::new(DEMO_PRIVATE.to_owned()),
                 sealing_public_pem: DEMO_PUBLIC.to_owned(),
+                slip: SlipSigningKey::from_seed(DEMO_SLIP_SEED),
             });
         }
+        let slip_hex = read_or_create(&dir.join("slip.key"), || {
+            Ok(SlipSigningKey::generate().to_hex())
+        })?;
+        let slip = SlipSigningKey::from_hex(&slip_hex)
+            .map_err(|_| HubError::Config("keys/slip.key is not a slip key".into()))?;
         let token_hex = read_or_create(&dir.join("token.key"), || Ok(TokenKey::random().to_hex()))?;
         let token = TokenKey::from_hex(&token_hex).map_err(|e| HubError::Config(e.to_string()))?;
         let private = read_or_create(&dir.join("sealing.pem"), || {
@@ -105,6 +117,35 @@ impl HubKeys {
             token,
             sealing_private_pem: private,
             sealing_public_pem: String::from_utf8_lossy(&public).into_owned(),
+            slip,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn test_slip_key_is_made_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = HubKeys::load_or_create(dir.path(), false).unwrap();
+        let again = HubKeys::load_or_create(dir.path(), false).unwrap();
+        assert_eq!(first.slip.public(), again.slip.public());
+        let other = tempfile::tempdir().unwrap();
+        let fresh = HubKeys::load_or_create(other.path(), false).unwrap();
+        assert_ne!(first.slip.public(), fresh.slip.public());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = fs::metadata(dir.path().join("keys/slip.key")).unwrap();
+            assert_eq!(meta.permissions().mode() & 0o077, 0, "owner only");
+        }
+        // Demo camps share one key, so demo slips verify on every demo tablet.
+        let demo = HubKeys::load_or_create(dir.path(), true).unwrap();
+        let demo2 = HubKeys::load_or_create(other.path(), true).unwrap();
+        assert_eq!(demo.slip.public(), demo2.slip.public());
+        assert_ne!(demo.slip.public(), first.slip.public());
     }
 }

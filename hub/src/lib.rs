@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod bridge;
 pub mod camp;
+pub mod card;
 pub mod config;
 pub mod demo;
 pub mod export;
@@ -18,6 +19,8 @@ pub mod listen;
 pub mod registry;
 pub mod review;
 pub mod server;
+pub mod share;
+pub mod slip;
 pub mod storage;
 pub mod tls;
 pub mod upstream;
@@ -161,9 +164,16 @@ impl Hub {
             upstream,
             self.pin().map(|p| p.to_hex()),
         );
+        state.slip_key = Some(self.keys.slip.clone());
         if let (Some(abdm), Some(store)) = (&self.config.abdm, &self.store) {
             let client = abha_core::abdm::AbdmClient::new(abdm.clone())
                 .map_err(|e| HubError::Config(e.to_string()))?;
+            state.share = share::Share::new(store.clone(), client.clone(), &abdm.share)
+                .map_err(|e| HubError::Config(e.to_string()))?
+                .map(Arc::new);
+            if let Some(s) = &state.share {
+                tracing::info!(hip = %s.hip_id, "Scan and Share ready");
+            }
             let opener = bridge::Opener::from_pem(&self.keys.sealing_private_pem)
                 .map_err(|e| HubError::Config(e.to_string()))?;
             let b = Arc::new(bridge::Bridge::new(

@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use abha_core::ids::VillageId;
+use abha_core::ids::{EnrollmentId, MemberId, VillageId};
 use abha_core::sync::client::{HttpTransport, Pin};
 use abha_core::sync::protocol::{EnrolReply, EnrolRequest};
 use abha_hub::registry::{self, Role};
 use abha_hub::review::{Area, Reach, dayend};
 use abha_hub::storage::Database;
 use abha_hub::users;
-use abha_hub::{Hub, HubConfig, HubError, TlsMode, UpstreamConfig, demo, server};
+use abha_hub::{Hub, HubConfig, HubError, TlsMode, UpstreamConfig, card, demo, server};
 use clap::{Args, Parser, Subcommand};
 use qrcode::QrCode;
 use qrcode::render::unicode;
@@ -93,6 +93,25 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Draw a member's printed ABHA card (once ABDM created or linked the ABHA).
+    Card {
+        /// Member id: the card of its latest request with an ABHA.
+        #[arg(
+            long,
+            required_unless_present = "enrollment",
+            conflicts_with = "enrollment"
+        )]
+        member: Option<String>,
+        /// Request (enrollment) id instead of a member id.
+        #[arg(long)]
+        enrollment: Option<String>,
+        /// png (300 dpi, the bundled fonts) or svg.
+        #[arg(long, value_parser = ["png", "svg"], default_value = "png")]
+        format: String,
+        /// The file to write (owner-only: it holds personal data).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Create a token directly (bootstrap an administrator, organiser or supervisor).
     Token {
         /// Role.
@@ -129,6 +148,27 @@ enum Command {
     },
     /// Print what the store holds.
     Status,
+    /// Draw a Scan & Share counter QR code (`share-profile?hip-id=..&counter-id=..`) as SVG.
+    CounterQr {
+        /// Counter id: 1 to 20 letters or digits (one of share.counters, if listed).
+        #[arg(long)]
+        counter: String,
+        /// Write the SVG here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The ABDM file with its `share` section (default DATA/abdm.json).
+        #[arg(long)]
+        abdm: Option<PathBuf>,
+    },
+    /// Print a household's slip: its signed QR code and printed code (JSON with the payload).
+    Slip {
+        /// Household id or printed code (e.g. K3M9-QXD7).
+        #[arg(long)]
+        household: String,
+        /// Also write the printable slip (QR code, code in large type, village) as SVG here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,6 +323,21 @@ fn print_qr(payload: &str, svg: Option<&std::path::Path>) -> Result<(), HubError
             .build();
         std::fs::write(path, image)?;
     }
+    Ok(())
+}
+
+fn print_slip(hub: &Hub, household: &str, svg: Option<&std::path::Path>) -> Result<(), HubError> {
+    let store = hub.sqlite()?;
+    let fail = |e: abha_hub::slip::SlipPrintError| HubError::Config(e.to_string());
+    let h = abha_hub::slip::find(store, household).map_err(fail)?;
+    let slip = abha_hub::slip::slip_of(&hub.keys.slip, &h).map_err(fail)?;
+    print_qr(&slip.payload, None)?;
+    if let Some(path) = svg {
+        let villages = store.villages()?;
+        let village = villages.iter().find(|v| Some(v.id) == h.village_id);
+        std::fs::write(path, slip.svg_document(village.map(|v| v.name.as_str())))?;
+    }
+    json(&slip);
     Ok(())
 }
 
@@ -560,11 +615,55 @@ async fn run(cli: Cli) -> Result<(), HubError> {
             }
             Ok(())
         }
+        Command::Card {
+            member,
+            enrollment,
+            format,
+            out: path,
+        } => {
+            let hub = open(&cli)?;
+            let id = |s: &str| {
+                uuid::Uuid::parse_str(s.trim()).map_err(|_| HubError::Config("malformed id".into()))
+            };
+            let subject = match (member, enrollment) {
+                (Some(m), _) => card::Subject::Member(MemberId::from_uuid(id(m)?)),
+                (None, Some(e)) => card::Subject::Enrollment(EnrollmentId::from_uuid(id(e)?)),
+                (None, None) => return Err(HubError::Config("--member or --enrollment".into())),
+            };
+            let format = card::Format::parse(format).unwrap_or(card::Format::Png);
+            let e = card::write_file(hub.sqlite()?, &cli.data, subject, format, path)
+                .map_err(|e| HubError::Config(format!("{} ({})", e, e.code())))?;
+            json(
+                &serde_json::json!({"ok": true, "enrollment_id": e.to_string(), "format": format.code()}),
+            );
+            Ok(())
+        }
+        Command::CounterQr {
+            counter,
+            out: path,
+            abdm,
+        } => {
+            let config = load_abdm(&cli.data, abdm.as_deref())?
+                .ok_or_else(|| HubError::Config("no ABDM configuration (DATA/abdm.json)".into()))?;
+            let (url, svg) = abha_hub::share::counter_svg(&config.share, counter)
+                .map_err(|e| HubError::Config(e.to_string()))?;
+            match path {
+                Some(p) => {
+                    std::fs::write(p, svg)?;
+                    json(&serde_json::json!({"counter": counter.trim(), "url": url}));
+                }
+                None => {
+                    let _ = write!(std::io::stdout(), "{svg}");
+                }
+            }
+            Ok(())
+        }
         Command::Status => {
             let hub = open(&cli)?;
             json(&demo::summarize(hub.sqlite()?)?);
             Ok(())
         }
+        Command::Slip { household, svg } => print_slip(&open(&cli)?, household, svg.as_deref()),
     }
 }
 

@@ -25,6 +25,7 @@ pub const EXTENSION: Extension = Extension {
         include_str!("../migrations/001_registry.sql"),
         include_str!("../migrations/002_abdm_jobs.sql"),
         include_str!("../migrations/003_dashboard.sql"),
+        include_str!("../migrations/004_share.sql"),
     ],
 };
 

@@ -11,6 +11,8 @@
 //! | `POST /v1/admin/upstream/sync` | admin | JSON |
 //! | `/v1/review/*`, `/v1/export/*` | organiser, supervisor, admin ([`crate::web::api`]) | JSON, CSV, FHIR |
 //! | `/dash/*` | dashboard users ([`crate::web`]) | HTML |
+//! | `/api/v3/hip/patient/share`, `/v1/share/*` | the ABDM gateway, tablets ([`crate::share`]) | JSON |
+//! | `GET /v1/abdm/enrollments/{id}/card.{svg,png}` | organiser, supervisor, admin ([`crate::card`]) | SVG, PNG |
 //!
 //! Every refusal is a 4xx with a JSON body `{code, message}`: malformed, oversized,
 //! unauthenticated, forbidden, rate-limited. A 5xx means the hub itself failed. Store work runs
@@ -65,6 +67,10 @@ pub struct AppState {
     pub bridge: Option<Arc<crate::bridge::Bridge>>,
     /// Aadhaar OTP sessions in progress at the camp.
     pub otp_sessions: crate::camp::Sessions,
+    /// Scan and Share, when ABDM and `share.hip_id` are configured.
+    pub share: Option<Arc<crate::share::Share>>,
+    /// The household slip signing key; its public half goes to enrolled devices.
+    pub slip_key: Option<abha_core::qr::SlipSigningKey>,
     limiter: Mutex<HashMap<String, Bucket>>,
 }
 
@@ -90,6 +96,8 @@ impl AppState {
             bridge_wake: Arc::new(tokio::sync::Notify::new()),
             bridge: None,
             otp_sessions: crate::camp::Sessions::default(),
+            share: None,
+            slip_key: None,
             limiter: Mutex::new(HashMap::new()),
         }
     }
@@ -426,6 +434,7 @@ async fn enrol(
             villages: device.villages.into_iter().collect(),
             token_key: st2.token_key_hex.clone(),
             sealing_key_pem: st2.sealing_public_pem.clone(),
+            slip_key: st2.slip_key.as_ref().map(|k| k.public().to_hex()),
         }))
     })
     .await
@@ -619,6 +628,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     let router = if state.sqlite.is_some() {
         router
             .merge(crate::camp::routes())
+            .merge(crate::share::routes())
+            .merge(crate::card::http::routes())
             .merge(crate::web::routes())
     } else {
         router
@@ -627,6 +638,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             .route("/v1/review/{*rest}", get(unavailable).post(unavailable))
             .route("/v1/export/{*rest}", get(unavailable))
             .route("/v1/abdm/{*rest}", get(unavailable).post(unavailable))
+            .route("/v1/share/{*rest}", get(unavailable).post(unavailable))
+            .route("/api/v3/hip/{*rest}", post(unavailable))
     };
     router
         .fallback(not_found)

@@ -52,6 +52,11 @@ pub struct SimConfig {
     pub accept_unknown: bool,
     /// ABHA numbers one mobile may be linked to.
     pub max_abhas_per_mobile: usize,
+    /// Where Scan and Share callbacks go (a HIP's bridge URL); also set by
+    /// `PATCH /api/hiecm/gateway/v3/bridge/url`.
+    pub bridge_url: Option<String>,
+    /// Lifetime of the JWT on a gateway callback.
+    pub gateway_jwt_ttl_secs: u64,
 }
 
 impl Default for SimConfig {
@@ -75,6 +80,8 @@ impl Default for SimConfig {
             benefit_names: vec!["ABHA_FIELD".into()],
             accept_unknown: false,
             max_abhas_per_mobile: 6,
+            bridge_url: None,
+            gateway_jwt_ttl_secs: 300,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `abha-abdm-sim`: a loopback stand-in for the ABDM sandbox (gateway session, ABHA enrolment
-//! by Aadhaar OTP and by demographic authentication, ABHA addresses), described in
+//! by Aadhaar OTP and by demographic authentication, ABHA addresses, and the gateway side of
+//! Scan and Share: signed callbacks to a HIP and the on-share replies), described in
 //! `docs/abdm-simulator.md`.
 //!
 //! Why it exists: the real sandbox is slow, rate-limited, locks clients out and cannot be made
@@ -34,12 +35,16 @@ mod ids;
 mod registry;
 mod reply;
 mod server;
+mod share;
 mod world;
 
 pub use config::{Fault, FaultMode, Resident, ResidentError, SimConfig};
 pub use crypto::CryptoError;
 pub use ids::is_well_formed_aadhaar;
 pub use server::{Sim, SimError, SimHandle};
+pub use share::OnShareRecord;
+pub use share::jwt::{GATEWAY_ISSUER, JwtMode};
+pub use share::scan::{SHARE_PATH, ScanOutcome, ScanRequest};
 pub use world::{AbhaRecord, SimState};
 
 /// The `encryptionAlgorithm` the certificate endpoint advertises.

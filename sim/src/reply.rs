@@ -260,8 +260,8 @@ pub(crate) fn parse_header_timestamp(s: &str) -> Option<OffsetDateTime> {
         .map(PrimitiveDateTime::assume_utc)
 }
 
-/// Formats a `TIMESTAMP` header value (what a correct client sends).
-#[cfg(test)]
+/// Formats a `TIMESTAMP` header value (what a correct client sends, and the simulated gateway
+/// sends on its callbacks).
 pub(crate) fn header_timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     t.format(HEADER_FORMAT).unwrap_or_default()

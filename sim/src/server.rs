@@ -28,6 +28,9 @@ use tower::ServiceExt as _;
 use crate::config::{Fault, Resident, ResidentError, SimConfig};
 use crate::crypto::{CryptoError, KeyPair};
 use crate::guard::{self, ConnKill};
+use crate::share::jwt::Keys;
+use crate::share::scan::{ScanOutcome, ScanRequest};
+use crate::share::{self, OnShareRecord};
 use crate::world::{SimState, World};
 use crate::{address, admin, enrol, gateway};
 
@@ -79,6 +82,18 @@ fn router(world: Arc<World>) -> Router {
             post(address::search),
         )
         .route("/abha/api/v3/lgd/states", get(address::lgd_states))
+        .route("/api/hiecm/gateway/v3/certs", get(share::certs))
+        .route(
+            "/api/hiecm/gateway/v3/bridge/url",
+            axum::routing::patch(share::bridge_url),
+        )
+        .route(
+            "/api/hiecm/patient-share/v3/on-share",
+            post(share::on_share),
+        )
+        .route("/_sim/share/scan", post(share::scan::scan))
+        .route("/_sim/share/on-share", get(share::on_shares))
+        .route("/_sim/share/rotate-key", post(share::rotate_key))
         .route("/_sim/residents", post(admin::residents))
         .route("/_sim/otp/{txn}", get(admin::otp))
         .route("/_sim/faults", post(admin::faults))
@@ -135,9 +150,11 @@ struct Prepared {
 
 async fn prepare(addr: SocketAddr, config: SimConfig) -> Result<Prepared, SimError> {
     let bits = config.key_bits;
-    let key = tokio::task::spawn_blocking(move || KeyPair::generate(bits))
-        .await
-        .map_err(|_| SimError::Stopped)??;
+    let (key, gateway_keys) = tokio::task::spawn_blocking(move || {
+        Ok::<_, CryptoError>((KeyPair::generate(bits)?, Keys::generate()?))
+    })
+    .await
+    .map_err(|_| SimError::Stopped)??;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| SimError::Bind { addr, source })?;
@@ -145,7 +162,7 @@ async fn prepare(addr: SocketAddr, config: SimConfig) -> Result<Prepared, SimErr
         .local_addr()
         .map_err(|source| SimError::Bind { addr, source })?;
     Ok(Prepared {
-        world: Arc::new(World::new(config, key)),
+        world: Arc::new(World::new(config, key, gateway_keys)),
         addr,
         listener,
     })
@@ -300,6 +317,24 @@ impl SimHandle {
     /// Counters and ABHA numbers, as `GET /_sim/state`.
     pub fn state(&self) -> SimState {
         self.world.state()
+    }
+
+    /// Registers where Scan and Share callbacks go (as `PATCH .../bridge/url`).
+    pub fn set_bridge_url(&self, url: &str) {
+        let url = url.trim().trim_end_matches('/').to_string();
+        self.world.share.set_bridge_url(Some(url));
+    }
+
+    /// Every on-share reply received, oldest first (as `GET /_sim/share/on-share`).
+    pub fn on_shares(&self) -> Vec<OnShareRecord> {
+        self.world.share.on_shares()
+    }
+
+    /// Simulates a scan of a counter QR code (as `POST /_sim/share/scan`).
+    pub async fn scan(&self, req: &ScanRequest) -> Result<ScanOutcome, String> {
+        share::scan::run(&self.world, req)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Stops the server (the same as dropping the handle).

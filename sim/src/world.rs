@@ -16,6 +16,8 @@ use uuid::Uuid;
 
 use crate::config::{Fault, FaultMode, Resident, ResidentError, SimConfig};
 use crate::crypto::{CryptoError, KeyPair};
+use crate::share::ShareState;
+use crate::share::jwt::Keys;
 
 /// How many `REQUEST-ID`s are remembered for duplicate detection.
 const SEEN_IDS: usize = 10_000;
@@ -179,6 +181,8 @@ pub(crate) fn random_token() -> String {
 pub(crate) struct World {
     pub(crate) config: SimConfig,
     pub(crate) key: KeyPair,
+    /// The gateway side of Scan and Share (its own lock: never held with `inner`).
+    pub(crate) share: ShareState,
     inner: Mutex<Inner>,
 }
 
@@ -197,12 +201,30 @@ pub(crate) fn secs(s: u64) -> Duration {
 }
 
 impl World {
-    pub(crate) fn new(config: SimConfig, key: KeyPair) -> Self {
+    pub(crate) fn new(config: SimConfig, key: KeyPair, gateway_keys: Keys) -> Self {
         Self {
+            share: ShareState::new(gateway_keys, config.bridge_url.clone()),
             config,
             key,
             inner: Mutex::new(Inner::default()),
         }
+    }
+
+    /// The share profile (wire shape) of an ABHA address the simulator created, from its
+    /// resident's details; `None` for an address it does not know.
+    pub(crate) fn share_profile(&self, address: &str) -> Option<serde_json::Value> {
+        let handle = address.split('@').next()?.trim().to_ascii_lowercase();
+        let w = self.lock();
+        let abha = w.abhas.get(*w.addresses.get(&handle)?)?;
+        let r = w.residents.get(&abha.aadhaar)?;
+        let mut parts = r.dob.split('-');
+        let (year, month, day) = (parts.next(), parts.next(), parts.next());
+        let strip = |p: Option<&str>| p.map(|x| x.trim_start_matches('0').to_string());
+        Some(serde_json::json!({
+            "abhaNumber": abha.number, "name": r.name, "gender": r.gender,
+            "yearOfBirth": year, "monthOfBirth": strip(month), "dayOfBirth": strip(day),
+            "phoneNumber": abha.mobile.clone().or_else(|| r.mobile.clone()),
+        }))
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -355,7 +377,11 @@ mod tests {
     use super::*;
 
     fn world(config: SimConfig) -> World {
-        World::new(config, KeyPair::generate(1024).expect("keygen"))
+        World::new(
+            config,
+            KeyPair::generate(1024).expect("keygen"),
+            Keys::generate().expect("keygen"),
+        )
     }
 
     #[test]

@@ -151,7 +151,7 @@ impl AbdmClient {
         }
     }
 
-    async fn send_once<B: Serialize>(
+    pub(crate) async fn send_once<B: Serialize>(
         &self,
         call: &Call<'_, B>,
         bearer: Option<&str>,

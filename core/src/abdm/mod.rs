@@ -12,12 +12,18 @@
 //! - every error body shape parsed into one [`AbdmError`] ([`error`]).
 //!
 //! Everything abdm.md marks UNCONFIRMED (hosts, the benefit header's spelling, the demo-auth date
-//! format, the LGD path) is configuration ([`AbdmConfig`]), not code.
+//! format, the LGD path, Scan and Share's `expiry` unit and share host) is configuration
+//! ([`AbdmConfig`], [`ShareConfig`]), not code.
+//!
+//! [`share`] reads Scan and Share profiles (abdm.md §4) for the hub and pre-fills member forms on
+//! tablets; [`hip`] holds the hub's calls as a HIP (the gateway's keys, the on-share reply).
 
 pub mod api;
 pub mod client;
 pub mod error;
+pub mod hip;
 mod limiter;
+pub mod share;
 
 use std::time::Duration;
 
@@ -49,6 +55,10 @@ pub struct AbdmPaths {
     pub search_address: String,
     /// State, district and sub-district masters (UNCONFIRMED path).
     pub lgd_states: String,
+    /// The gateway's JWT signing keys (JWKS), on the gateway base.
+    pub gateway_certs: String,
+    /// The reply to a profile share, on the gateway base.
+    pub on_share: String,
 }
 
 impl Default for AbdmPaths {
@@ -63,6 +73,8 @@ impl Default for AbdmPaths {
             abha_address: "/v3/enrollment/enrol/abha-address".into(),
             search_address: "/v3/phr/web/login/abha/search".into(),
             lgd_states: "/v3/lgd/states".into(),
+            gateway_certs: "/gateway/v3/certs".into(),
+            on_share: "/patient-share/v3/on-share".into(),
         }
     }
 }
@@ -109,6 +121,8 @@ pub struct AbdmConfig {
     pub credential_pause: Duration,
     /// Paths.
     pub paths: AbdmPaths,
+    /// Scan and Share at the camp's counters.
+    pub share: ShareConfig,
 }
 
 impl std::fmt::Debug for AbdmConfig {
@@ -143,6 +157,74 @@ impl Default for AbdmConfig {
             certificate_ttl: Duration::from_secs(6 * 3600),
             credential_pause: Duration::from_secs(600),
             paths: AbdmPaths::default(),
+            share: ShareConfig::default(),
+        }
+    }
+}
+
+/// The unit of `expiry` in the on-share reply, which no source documents (abdm.md §4: the spec
+/// example is `180`, an integrator sent `"1799"` seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpiryUnit {
+    /// Whole seconds left (the default).
+    Seconds,
+    /// Whole minutes left, rounded up.
+    Minutes,
+}
+
+/// Scan and Share (abdm.md §4): the camp is a facility (HIP) whose counters print QR codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShareConfig {
+    /// The camp's HIP id: its HFR facility id (`IN` + 10 characters), or in the sandbox the HIP
+    /// id linked to the client id. Scan and Share is off without it.
+    pub hip_id: Option<String>,
+    /// Base of the counter QR URL (UNCONFIRMED production host).
+    pub share_base: String,
+    /// The camp's counter ids; empty accepts any well-formed id (1-20 letters or digits).
+    pub counters: Vec<String>,
+    /// How long a token holds: a rescan by the same ABHA address at the same counter within it
+    /// gets the same token.
+    #[serde(with = "secs")]
+    pub token_validity: Duration,
+    /// Unit of `expiry` sent back (UNCONFIRMED).
+    pub expiry_unit: ExpiryUnit,
+    /// Zero-pad token numbers to this many digits (0: plain `7`; 4: `0007` as NHA's wrapper).
+    pub token_digits: u8,
+    /// Whether the certificates call carries the session token (UNCONFIRMED; off).
+    pub certs_with_session: bool,
+    /// How long the gateway's signing keys are trusted before they are fetched again (an
+    /// unknown key id fetches them at once).
+    #[serde(with = "secs")]
+    pub certs_ttl: Duration,
+    /// The `iss` the gateway's JWT must carry (UNCONFIRMED; not checked when unset).
+    pub jwt_issuer: Option<String>,
+    /// Clock leeway for the JWT's `exp` and `nbf`.
+    #[serde(with = "secs")]
+    pub jwt_leeway: Duration,
+    /// Largest distance between a callback's `TIMESTAMP` and the hub clock.
+    #[serde(with = "secs")]
+    pub max_skew: Duration,
+    /// Days a shared profile is kept at the hub (accepted ones live on as members).
+    pub keep_days: u32,
+}
+
+impl Default for ShareConfig {
+    fn default() -> Self {
+        Self {
+            hip_id: None,
+            share_base: "https://phrsbx.abdm.gov.in/share-profile".into(),
+            counters: Vec::new(),
+            token_validity: Duration::from_secs(30 * 60),
+            expiry_unit: ExpiryUnit::Seconds,
+            token_digits: 0,
+            certs_with_session: false,
+            certs_ttl: Duration::from_secs(6 * 3600),
+            jwt_issuer: None,
+            jwt_leeway: Duration::from_secs(60),
+            max_skew: Duration::from_secs(300),
+            keep_days: 7,
         }
     }
 }

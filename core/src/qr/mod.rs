@@ -19,12 +19,19 @@
 //! - neither errors nor warnings nor `Debug` output ever contain the scanned values (names,
 //!   numbers and mobiles are personal data and errors end up in logs).
 //!
-//! Readers: [`abha`] for ABHA card and app QR codes. Shared here: the errors and codes, input
-//! preparation, and `Fields`, which reads the known keys of a JSON payload leniently.
+//! Readers: [`abha`] for ABHA card and app QR codes; [`slip`] for the household slips the hub
+//! signs and prints, and [`scan`] to open the household a slip (or its typed code) names. Shared
+//! here: the errors and codes, input preparation, and `Fields`, which reads the known keys of a
+//! JSON payload leniently.
 
 pub mod abha;
+pub mod scan;
+pub mod slip;
+mod slip_key;
 
 pub use abha::{AbhaQrVariant, Prefill, ScannedAbha, parse_abha_qr, parse_abha_qr_bytes};
+pub use scan::{HouseholdLookup, HouseholdScan, ScanError, scan_household, scan_on_device};
+pub use slip::{Slip, SlipError, SlipPublicKey, SlipSigningKey, sign_slip, verify_slip};
 
 use std::collections::BTreeMap;
 use std::fmt;

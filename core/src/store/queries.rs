@@ -192,6 +192,15 @@ impl Store {
         })
     }
 
+    /// One line of the household list for one household; `None` if unknown or deleted.
+    pub fn household_summary(&self, id: HouseholdId) -> Result<Option<HouseholdSummary>> {
+        self.read(|conn| {
+            let sql = format!("{SUMMARY_SQL} WHERE h.deleted = 0 AND h.id = ?1");
+            let mut st = conn.prepare_cached(&sql)?;
+            Ok(st.query_row([id.as_bytes()], summary_row).optional()?)
+        })
+    }
+
     /// One household with its members; `NotFound` if unknown or deleted.
     pub fn household(&self, id: HouseholdId) -> Result<HouseholdDetail> {
         self.read(|conn| {

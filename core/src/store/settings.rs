@@ -3,9 +3,10 @@
 //! A tablet has no safe place for files beside its database: the app's files directory is
 //! readable to anyone with the device unlocked over adb backup on some builds, and only the
 //! database is encrypted under the Keystore-held key. So what enrolment with a hub returns (the
-//! hub link with its bearer token, the hub's sealing public key, the deployment's token key) and
-//! the current operator are stored here, in `meta`, as one JSON value written in one
-//! transaction. The Aadhaar plaintext is never here: only keys to seal and tokenise it.
+//! hub link with its bearer token, the hub's sealing public key, the deployment's token key, the
+//! hub's public key for household slips) and the current operator are stored here, in `meta`, as
+//! one JSON value written in one transaction. The Aadhaar plaintext is never here: only keys to
+//! seal and tokenise it.
 
 use rusqlite::{OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use zeroize::Zeroizing;
 use super::Store;
 use super::error::{Result, StoreError};
 use crate::ids::WorkerId;
+use crate::qr::slip::SlipPublicKey;
 
 const KEY: &str = "device_settings";
 
@@ -50,6 +52,10 @@ pub struct DeviceSettings {
     pub hub: Option<HubLink>,
     /// The operator new records are attributed to.
     pub worker_id: Option<WorkerId>,
+    /// Hex of the public keys household slips are verified with (each hub's, from enrolment;
+    /// [`crate::qr::slip`]). Absent in settings written before slips existed.
+    #[serde(default)]
+    pub slip_keys: Vec<String>,
 }
 
 impl std::fmt::Debug for DeviceSettings {
@@ -59,7 +65,32 @@ impl std::fmt::Debug for DeviceSettings {
             .field("token_key", &self.token_key_hex.is_some())
             .field("hub", &self.hub)
             .field("worker_id", &self.worker_id)
+            .field("slip_keys", &self.slip_keys.len())
             .finish()
+    }
+}
+
+/// Slip keys a device keeps, newest last: enough for a few hubs and a re-keyed hub.
+const MAX_SLIP_KEYS: usize = 8;
+
+impl DeviceSettings {
+    /// The slip keys that parse (a damaged entry is skipped, never fatal).
+    pub fn slip_public_keys(&self) -> Vec<SlipPublicKey> {
+        let keys = self.slip_keys.iter();
+        keys.filter_map(|k| SlipPublicKey::from_hex(k).ok())
+            .collect()
+    }
+
+    /// Trusts `key` for household slips (from an enrolment). Keys already held stay trusted,
+    /// so slips printed by an earlier hub, or before the hub was re-keyed, still open; the
+    /// oldest is dropped past a few.
+    pub fn trust_slip_key(&mut self, key: &SlipPublicKey) {
+        let hex = key.to_hex();
+        self.slip_keys
+            .retain(|k| !k.trim().eq_ignore_ascii_case(&hex));
+        self.slip_keys.push(hex);
+        let excess = self.slip_keys.len().saturating_sub(MAX_SLIP_KEYS);
+        self.slip_keys.drain(..excess);
     }
 }
 
@@ -145,5 +176,24 @@ mod tests {
         assert_eq!(s.hub.as_ref().unwrap().token, "secret-token");
         assert!(!format!("{s:?}").contains("secret-token"));
         assert!(!format!("{s:?}").contains("abab"));
+    }
+
+    #[test]
+    fn test_slip_keys_are_kept_once_newest_last_and_old_settings_read() {
+        let old: DeviceSettings = serde_json::from_str(r#"{"sealing_key_pem":null}"#).unwrap();
+        assert!(old.slip_keys.is_empty());
+        let key = |b: u8| crate::qr::slip::SlipSigningKey::from_seed([b; 32]).public();
+        let mut s = DeviceSettings::default();
+        for b in [1, 2, 1] {
+            s.trust_slip_key(&key(b));
+        }
+        assert_eq!(s.slip_public_keys(), vec![key(2), key(1)]);
+        s.slip_keys.push("not a key".into());
+        assert_eq!(s.slip_public_keys().len(), 2);
+        for b in 10..30 {
+            s.trust_slip_key(&key(b));
+        }
+        assert_eq!(s.slip_keys.len(), MAX_SLIP_KEYS);
+        assert_eq!(s.slip_public_keys().last(), Some(&key(29)));
     }
 }

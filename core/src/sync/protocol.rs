@@ -208,6 +208,10 @@ pub struct EnrolReply {
     pub token_key: String,
     /// The public key Aadhaar numbers are sealed to (PEM); its private half stays on the hub.
     pub sealing_key_pem: String,
+    /// The hub's public key for household slips (64 hex digits, Ed25519), so the device can
+    /// verify the slips it scans offline ([`crate::qr::slip`]). Absent from older hubs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slip_key: Option<String>,
 }
 
 /// Errors decoding a body.

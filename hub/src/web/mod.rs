@@ -17,6 +17,7 @@
 pub mod api;
 pub mod pages;
 pub mod review_pages;
+pub mod slips;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -293,5 +294,5 @@ pub fn secure(st: &AppState) -> bool {
 
 /// The routes of the dashboard and its API.
 pub fn routes() -> axum::Router<Arc<AppState>> {
-    pages::routes().merge(api::routes())
+    pages::routes().merge(api::routes()).merge(slips::routes())
 }

@@ -55,13 +55,15 @@ pub fn page(status: StatusCode, body: Markup) -> Response {
 }
 
 /// Navigation entries.
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 8] = [
     ("/dash/day-end", "Day-end"),
     ("/dash/pending", "Pending"),
     ("/dash/duplicates", "Duplicates"),
     ("/dash/coverage", "Coverage"),
     ("/dash/exports", "Exports"),
+    ("/dash/slips", "Slips"),
     ("/dash/audit", "Audit log"),
+    ("/dash/counters", "Scan & Share"),
 ];
 
 /// Messages shown after an action (by code, so they can be localised).

@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 
 pub mod abdm;
 pub mod pg;
+pub mod share;
 
 pub const V1: u32 = 900_101;
 pub const V2: u32 = 900_202;
