@@ -530,12 +530,14 @@ pub fn list(store: &Store) -> Result<Vec<DeviceSummary>, RegistryError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use abha_core::store::{StoreKey, StoreOptions};
 
-    fn store() -> (tempfile::TempDir, Store) {
+    /// A fresh hub store (registry schema) in a temporary directory, for unit tests here and
+    /// in the other hub-local modules.
+    pub(crate) fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open_with(
             dir.path().join("hub.db"),

@@ -340,21 +340,7 @@ pub fn any(store: &Store) -> Result<bool, UserError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use abha_core::store::{StoreKey, StoreOptions};
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open_with(
-            dir.path().join("hub.db"),
-            &StoreKey::random(),
-            StoreOptions {
-                extensions: vec![crate::registry::EXTENSION],
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        (dir, s)
-    }
+    use crate::registry::tests::store;
 
     #[test]
     fn test_password_sign_in_session_and_lockout() {

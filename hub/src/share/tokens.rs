@@ -351,21 +351,7 @@ pub fn board(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use abha_core::store::{StoreKey, StoreOptions};
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open_with(
-            dir.path().join("hub.db"),
-            &StoreKey::random(),
-            StoreOptions {
-                extensions: vec![crate::registry::EXTENSION],
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        (dir, s)
-    }
+    use crate::registry::tests::store;
 
     fn patient(address: &str) -> SharedPatient {
         SharedPatient {
