@@ -27,8 +27,7 @@
 //! open starts with an empty SQLite page cache.
 //!
 //! `diag:` lines say what dominates: the query plans, the largest tables, the same statements on
-//! the store's reader with a 64 MB page cache, and, on a copy of the file, the search over an
-//! index of the four name columns (experiments only; the store is not changed).
+//! the store's reader with a 64 MB page cache (experiments only; the store is not changed).
 //!
 //! `cargo bench -p abha-core --bench device` (`BENCH_MEMBERS`, default 50000; `BENCH_SYNC_OPS`,
 //! default 100000; `BENCH_RUNS`, default 11). Linux only (reads `/proc/self/status`).
@@ -405,10 +404,12 @@ fn raw_scan(c: &rusqlite::Connection, q: &str, limit: u32) -> usize {
 const STORE_SEARCH_SQL: &str = "SELECT m.id, m.household_id, m.given_name, m.middle_name,
        m.family_name, m.name_latin, m.gender, m.birth_date, m.mobile, m.relation, m.aadhaar_last4,
        m.aadhaar_ciphertext IS NOT NULL, m.abha_number, m.abha_address, m.created_by, m.created_at
-     FROM members m WHERE m.deleted = 0 AND (
-       m.given_name LIKE ?1 ESCAPE '\\' OR m.middle_name LIKE ?1 ESCAPE '\\'
-       OR m.family_name LIKE ?1 ESCAPE '\\' OR m.name_latin LIKE ?1 ESCAPE '\\')
-     ORDER BY m.id LIMIT ?2";
+     FROM members m WHERE m.pk IN (
+       SELECT pk FROM members INDEXED BY members_names WHERE deleted = 0 AND (
+         given_name LIKE ?1 ESCAPE '\\' OR middle_name LIKE ?1 ESCAPE '\\'
+         OR family_name LIKE ?1 ESCAPE '\\' OR name_latin LIKE ?1 ESCAPE '\\')
+       LIMIT ?2)
+     ORDER BY m.given_name, m.middle_name, m.family_name, m.name_latin, m.id";
 const STORE_LIST_SQL: &str = "SELECT h.id, h.code, h.village_id, h.address,
       (SELECT given_name FROM members hm WHERE hm.id = h.head_member_id AND hm.deleted = 0),
       (SELECT count(*) FROM members m WHERE m.household_id = h.id AND m.deleted = 0),
@@ -469,82 +470,15 @@ fn diagnose(store: &Store, village: VillageId) {
             let runs = 5;
             let p = rusqlite::params!["%Priya%", 20];
             println!("diag: search as is {:.2} ms", time_sql(c, STORE_SEARCH_SQL, p, runs));
-            let no_order = STORE_SEARCH_SQL.replace("ORDER BY m.id", "");
-            println!("diag: search without ORDER BY (table order) {:.2} ms", time_sql(c, &no_order, p, runs));
             c.pragma_update(None, "cache_size", -65536)?;
             time_sql(c, STORE_SEARCH_SQL, p, 1);
             println!("diag: search with 64 MB cache {:.2} ms", time_sql(c, STORE_SEARCH_SQL, p, runs));
-            println!("diag: search without ORDER BY, 64 MB cache {:.2} ms", time_sql(c, &no_order, p, runs));
             let lp = rusqlite::params![village.as_bytes(), 50, 5000];
             println!("diag: list offset 5000 with 64 MB cache {:.2} ms", time_sql(c, STORE_LIST_SQL, lp, runs));
             c.pragma_update(None, "cache_size", cache)?;
             Ok(())
         })
         .unwrap();
-}
-
-/// A cheap schema fix, tried on a copy of the device file: an index holding the four name
-/// columns, which the search can scan instead of the members table (2 MB page cache as the
-/// store's reader).
-fn experiment_name_index(dir: &Path, key: &StoreKey, runs: usize) {
-    let copy = dir.join("experiment.db");
-    std::fs::copy(device_path(dir), &copy).unwrap();
-    let c = raw_open(&copy, key);
-    let (t, _) = time(|| {
-        c.execute_batch(
-            "CREATE INDEX members_names ON members
-                 (given_name, middle_name, family_name, name_latin, deleted);",
-        )
-        .unwrap()
-    });
-    println!(
-        "diag: experiment, copy of the device with an index on the four name columns (built in {t:.0} ms): the store's search plan stays {}",
-        plan(&c, STORE_SEARCH_SQL, rusqlite::params!["%Priya%", 20])
-    );
-    // The planner keeps walking the id index (ORDER BY m.id), so the search has to filter on
-    // the name index first and fetch only the matching rows.
-    let rewritten = STORE_SEARCH_SQL
-        .replace(
-            "FROM members m WHERE m.deleted = 0 AND (",
-            "FROM members m WHERE m.pk IN (SELECT pk FROM members INDEXED BY members_names
-               WHERE deleted = 0 AND (",
-        )
-        .replace("ESCAPE '\\')\n", "ESCAPE '\\'))\n")
-        .replace("m.given_name LIKE", "given_name LIKE")
-        .replace("m.middle_name LIKE", "middle_name LIKE")
-        .replace("m.family_name LIKE", "family_name LIKE")
-        .replace("m.name_latin LIKE", "name_latin LIKE");
-    println!(
-        "diag: experiment, rewritten to filter on the name index: plan {}",
-        plan(&c, &rewritten, rusqlite::params!["%Priya%", 20])
-    );
-    // And with the limit inside: the first 20 matches in name order (not the 20 oldest ids).
-    let limited = rewritten.replace("ESCAPE '\\'))\n", "ESCAPE '\\') LIMIT ?2)\n");
-    assert_ne!(limited, rewritten);
-    for q in ["Priya", "सी", "Imr"] {
-        let p = format!("%{q}%");
-        let ids = |sql: &str| -> Vec<Vec<u8>> {
-            let mut st = c.prepare(sql).unwrap();
-            st.query_map(rusqlite::params![p, 20], |r| r.get(0))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap()
-        };
-        let ours = ids(STORE_SEARCH_SQL);
-        assert_eq!(
-            ours,
-            ids(&rewritten),
-            "the rewritten search returns the same members"
-        );
-        assert_eq!(ours.len(), ids(&limited).len());
-        println!(
-            "diag: experiment, search {q:?}: store's SQL {:.2} ms, rewritten over the name index {:.2} ms, \
-             with the limit inside the index scan {:.2} ms",
-            time_sql(&c, STORE_SEARCH_SQL, rusqlite::params![p, 20], runs),
-            time_sql(&c, &rewritten, rusqlite::params![p, 20], runs),
-            time_sql(&c, &limited, rusqlite::params![p, 20], runs)
-        );
-    }
 }
 
 fn status_kb(field: &str) -> u64 {
@@ -769,7 +703,6 @@ fn main() {
     diagnose(&store, village);
     drop(rawc);
     store.close().unwrap();
-    experiment_name_index(dir.path(), &built.device_key, runs);
 
     // 4. Peak memory while syncing, in a child process.
     let out = std::process::Command::new(std::env::current_exe().unwrap())

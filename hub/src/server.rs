@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use abha_core::ids::VillageId;
-use abha_core::store::Store;
+use abha_core::store::{Store, StoreError};
 use abha_core::sync::protocol::{
     self, CONTENT_TYPE, EnrolReply, EnrolRequest, ErrorBody, Hello, Pull, Push, codes,
 };
@@ -160,6 +160,15 @@ impl ApiError {
             "this role may not do this",
         )
     }
+    /// The store could not take the request in time (overload): transient, so 503 with
+    /// `Retry-After`, which tablets treat as "try again" without counting a failure.
+    pub(crate) fn busy() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store.busy",
+            "the hub is busy; try again shortly",
+        )
+    }
     pub(crate) fn internal(what: impl std::fmt::Display) -> Self {
         tracing::error!(error = %what, "hub failure");
         Self::new(
@@ -180,7 +189,9 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        if self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.status == StatusCode::SERVICE_UNAVAILABLE
+        {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
         }
@@ -190,6 +201,9 @@ impl IntoResponse for ApiError {
 
 impl From<ServeError> for ApiError {
     fn from(e: ServeError) -> Self {
+        if e.code == StoreError::Busy.code() {
+            return Self::busy();
+        }
         if !e.client {
             return Self::internal(e);
         }
@@ -212,6 +226,7 @@ impl From<RegistryError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "enrol.replica_taken", e.to_string())
             }
             RegistryError::NoDevice => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            RegistryError::Store(StoreError::Busy) => Self::busy(),
             RegistryError::Store(s) => Self::internal(s),
         }
     }
@@ -646,4 +661,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_store_is_503_with_retry_after_not_a_failure() {
+        for e in [
+            ApiError::from(ServeError::from(StoreError::Busy)),
+            ApiError::from(RegistryError::Store(StoreError::Busy)),
+        ] {
+            let resp = e.into_response();
+            assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
+        }
+        let other = ApiError::from(ServeError::from(StoreError::DiskFull)).into_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

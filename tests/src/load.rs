@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -82,13 +82,15 @@ pub struct LoadReport {
     pub hub_peak_kib: u64,
     /// Requests that failed transiently and were retried by the sync engine.
     pub retried: u64,
+    /// The retried requests by kind (`503`, `429`, `network`, `bad_reply`).
+    pub retried_by: BTreeMap<String, u64>,
 }
 
 /// Times every request and counts transient failures.
 struct Timed {
     inner: HttpTransport,
     samples: Arc<Mutex<Vec<Duration>>>,
-    failures: Arc<AtomicU64>,
+    failures: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 impl Timed {
@@ -98,8 +100,17 @@ impl Timed {
     ) -> Result<T, TransportError> {
         let t = Instant::now();
         let r = f.await;
-        if r.is_err() {
-            self.failures.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = &r {
+            let kind = match e {
+                TransportError::Unavailable { status } | TransportError::Refused { status, .. } => {
+                    status.to_string()
+                }
+                TransportError::Network(_) => "network".into(),
+                TransportError::BadReply => "bad_reply".into(),
+            };
+            if let Ok(mut f) = self.failures.lock() {
+                *f.entry(kind).or_default() += 1;
+            }
         }
         if let Ok(mut s) = self.samples.lock() {
             s.push(t.elapsed());
@@ -191,9 +202,13 @@ fn admin_token(spec: &HubSpec) -> String {
 }
 
 /// Runs `sync` on every tablet at once; returns the phase's figures and each report's ops.
-async fn phase(url: &str, tablets: &[(Arc<Store>, String)], pull: bool) -> (Phase, u64) {
+async fn phase(
+    url: &str,
+    tablets: &[(Arc<Store>, String)],
+    pull: bool,
+) -> (Phase, BTreeMap<String, u64>) {
     let samples = Arc::new(Mutex::new(Vec::new()));
-    let failures = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(Mutex::new(BTreeMap::new()));
     let start = Instant::now();
     let tasks: Vec<_> = tablets
         .iter()
@@ -241,7 +256,8 @@ async fn phase(url: &str, tablets: &[(Arc<Store>, String)], pull: bool) -> (Phas
         p99: percentile(&lat, 0.99),
         ops,
     };
-    (figures, failures.load(Ordering::Relaxed))
+    let failed = failures.lock().map(|f| f.clone()).unwrap_or_default();
+    (figures, failed)
 }
 
 /// Samples the hub's resident memory every 20 ms until `stop` is set; returns the peak seen.
@@ -337,7 +353,14 @@ pub async fn run(dir: &Path, spec: &LoadSpec) -> LoadReport {
         pull,
         hub_idle_kib,
         hub_peak_kib: hwm.max(sampled),
-        retried: f1 + f2,
+        retried: f1.values().chain(f2.values()).sum(),
+        retried_by: {
+            let mut all = f1;
+            for (k, n) in f2 {
+                *all.entry(k).or_default() += n;
+            }
+            all
+        },
     }
 }
 

@@ -26,7 +26,7 @@ fn print(backend: &str, spec: &LoadSpec, r: &LoadReport) {
     eprintln!(
         "load ({backend}): {} tablets, {} households, {} members; hand-in {} ops in {:.2} s \
          ({:.0} ops/s, {} requests, p50 {:.1} ms, p99 {:.1} ms); pull {} ops in {:.2} s \
-         ({} requests, p50 {:.1} ms, p99 {:.1} ms); hub memory {} MiB idle, {} MiB peak; {} retried",
+         ({} requests, p50 {:.1} ms, p99 {:.1} ms); hub memory {} MiB idle, {} MiB peak; {} retried {:?}",
         spec.tablets,
         r.households,
         r.members,
@@ -44,6 +44,7 @@ fn print(backend: &str, spec: &LoadSpec, r: &LoadReport) {
         r.hub_idle_kib / 1024,
         r.hub_peak_kib / 1024,
         r.retried,
+        r.retried_by,
     );
     // One line a script can collect.
     println!(
@@ -63,7 +64,11 @@ fn print(backend: &str, spec: &LoadSpec, r: &LoadReport) {
 
 fn check(spec: &LoadSpec, r: &LoadReport) {
     assert_eq!(r.households, spec.tablets * spec.households);
-    assert_eq!(r.retried, 0, "no request failed under load");
+    assert_eq!(
+        r.retried, 0,
+        "no request failed under load: {:?}",
+        r.retried_by
+    );
     // Every request but the hellos moved something, and the hub was measured.
     assert!(r.hand_in.requests >= spec.tablets * 2, "{r:?}");
     assert!(r.pull.ops > 0 || spec.tablets <= 1, "{r:?}");

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/004_sealed_handoff.sql"),
     include_str!("../../migrations/005_regions.sql"),
     include_str!("../../migrations/006_reviews.sql"),
+    include_str!("../../migrations/007_search.sql"),
 ];
 
 /// The schema version this code writes.

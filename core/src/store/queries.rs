@@ -268,7 +268,11 @@ impl Store {
     }
 
     /// Members whose given, middle, family or Latin name contains `query` (NFC, case-insensitive
-    /// for Latin letters), at most `limit`.
+    /// for Latin letters), at most `limit`, in name order.
+    ///
+    /// The match runs over the `members_names` index (migration 007) with the limit inside the
+    /// index scan, and only the matching rows are read from the table: a search nobody matches
+    /// costs a scan of the names, not of every member's record.
     pub fn search_members(&self, query: &str, limit: u32) -> Result<Vec<Member>> {
         let q: String = query.trim().nfc().collect();
         if q.is_empty() {
@@ -281,10 +285,12 @@ impl Store {
         let pattern = format!("%{escaped}%");
         self.read(|conn| {
             let sql = format!(
-                "SELECT {MEMBER_COLS} FROM members m WHERE m.deleted = 0 AND (
-                   m.given_name LIKE ?1 ESCAPE '\\' OR m.middle_name LIKE ?1 ESCAPE '\\'
-                   OR m.family_name LIKE ?1 ESCAPE '\\' OR m.name_latin LIKE ?1 ESCAPE '\\')
-                 ORDER BY m.id LIMIT ?2"
+                "SELECT {MEMBER_COLS} FROM members m WHERE m.pk IN (
+                   SELECT pk FROM members INDEXED BY members_names WHERE deleted = 0 AND (
+                     given_name LIKE ?1 ESCAPE '\\' OR middle_name LIKE ?1 ESCAPE '\\'
+                     OR family_name LIKE ?1 ESCAPE '\\' OR name_latin LIKE ?1 ESCAPE '\\')
+                   LIMIT ?2)
+                 ORDER BY m.given_name, m.middle_name, m.family_name, m.name_latin, m.id"
             );
             let mut st = conn.prepare_cached(&sql)?;
             let rows = st.query_map(params![pattern, limit], member_row)?;

@@ -14,6 +14,9 @@ use crate::registry::{
 };
 use crate::storage::Registry;
 
+/// "Last seen" is refreshed at most this often per device.
+const LAST_SEEN_STEP_MS: i64 = 1_000;
+
 fn insert_device(
     db: &PgDb<'_>,
     role: Role,
@@ -151,11 +154,12 @@ impl Registry for PgStorage {
 
     fn authenticate(&self, token: &str) -> Result<Option<Device>, RegistryError> {
         let h = hash(token);
-        let found = self.write(|db| {
+        let now = now_ms();
+        let found = self.row_write(|db| {
             let Some(row) = db.query_opt(
-                "UPDATE hub_devices SET last_seen_at = $2
-                  WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, role",
-                &[&h, &now_ms()],
+                "SELECT id, role, last_seen_at FROM hub_devices
+                  WHERE token_hash = $1 AND revoked_at IS NULL",
+                &[&h],
             )?
             else {
                 return Ok(None);
@@ -164,6 +168,15 @@ impl Registry for PgStorage {
             let Some(role) = Role::parse(row.get::<_, &str>(1)) else {
                 return Ok(None);
             };
+            // Every pull page authenticates: "last seen" to the second is all supervisors need,
+            // and 500 tablets paging must not write a row per request.
+            let seen: Option<i64> = row.get(2);
+            if seen.is_none_or(|t| now - t >= LAST_SEEN_STEP_MS) {
+                db.execute(
+                    "UPDATE hub_devices SET last_seen_at = $2 WHERE id = $1",
+                    &[&id, &now],
+                )?;
+            }
             let replicas: BTreeSet<ReplicaId> = db
                 .query(
                     "SELECT replica FROM hub_device_replicas WHERE device_id = $1",
@@ -214,7 +227,7 @@ impl Registry for PgStorage {
         clock_skew_ms: i64,
     ) -> Result<(), RegistryError> {
         let version: String = app_version.chars().take(64).collect();
-        self.write(|db| {
+        self.row_write(|db| {
             db.execute(
                 "UPDATE hub_devices SET app_version = $2, pending_changes = $3, pending_ops = $4,
                    pending_oldest_at = $5, clock_skew_ms = $6, last_seen_at = $7 WHERE id = $1",
