@@ -8,7 +8,9 @@
 //! - [`store::FieldStore`]: open with a key; households, members, consents, ABHA requests,
 //!   lists, search, pending work, review queries.
 //! - [`sync`]: enrolment with a hub and `sync(hub, listener, cancel)` as `suspend` functions.
-//! - [`scan`]: `scanSlip`, the household a signed household slip (or its printed code) names.
+//! - [`scan`]: `scanSlip`, the household a signed household slip (or its printed code) names;
+//!   `scanAbhaQr`, an ABHA card's QR code offered to a member form.
+//! - [`share`]: Scan and Share's queue at the camp hub (`sharedProfiles`, accept, dismiss).
 
 uniffi::setup_scaffolding!();
 
@@ -16,6 +18,7 @@ pub mod error;
 pub mod inputs;
 pub mod records;
 pub mod scan;
+pub mod share;
 pub mod status;
 pub mod store;
 pub mod sync;
@@ -27,13 +30,16 @@ pub fn core_version() -> String {
 }
 
 /// Every validation code the core can report, so an app can check its message tables cover
-/// them all (`aadhaar.checksum`, `members[...]` fields aside).
+/// them all (`aadhaar.checksum`, `members[...]` fields aside), including what scanning a QR
+/// code reports (`qr.*` for ABHA cards, `slip.*` for household slips).
 #[uniffi::export]
 pub fn validation_codes() -> Vec<String> {
     use abha_core::validate::codes;
     codes::ALL
         .iter()
         .chain(codes::FORM)
+        .chain(abha_core::qr::codes::ALL)
+        .chain(abha_core::qr::slip::codes::ALL)
         .map(|c| (*c).to_owned())
         .collect()
 }

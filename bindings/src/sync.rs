@@ -38,7 +38,7 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
 }
 
 /// Runs `fut` on the library's runtime and awaits it from any executor.
-async fn on_runtime<T: Send + 'static>(
+pub(crate) async fn on_runtime<T: Send + 'static>(
     fut: impl Future<Output = Result<T>> + Send + 'static,
     cancel: Option<CancelToken>,
 ) -> Result<T> {
@@ -189,6 +189,16 @@ impl SyncCancel {
     }
 }
 
+/// A transport for one administrative request to the enrolled hub (30 s limit).
+pub(crate) fn hub_transport(hub: HubEndpoint) -> Result<HttpTransport> {
+    Ok(HttpTransport::new(
+        &hub.url,
+        Some(hub.token),
+        pin(hub.pin.as_deref())?,
+        Duration::from_secs(30),
+    )?)
+}
+
 fn pin(p: Option<&str>) -> Result<Option<Pin>> {
     match p.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -334,12 +344,7 @@ impl FieldStore {
     /// Devices the hub knows, with the work each reported holding unsynced (supervisor and
     /// organiser devices only; others get `Refused`).
     pub async fn hub_devices(&self, hub: HubEndpoint) -> Result<Vec<DeviceReport>> {
-        let transport = HttpTransport::new(
-            &hub.url,
-            Some(hub.token),
-            pin(hub.pin.as_deref())?,
-            Duration::from_secs(30),
-        )?;
+        let transport = hub_transport(hub)?;
         let rows: Vec<DeviceRow> = on_runtime(
             async move { Ok(transport.get_json("/v1/admin/devices").await?) },
             None,

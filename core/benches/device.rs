@@ -405,7 +405,7 @@ const STORE_SEARCH_SQL: &str = "SELECT m.id, m.household_id, m.given_name, m.mid
        m.family_name, m.name_latin, m.gender, m.birth_date, m.mobile, m.relation, m.aadhaar_last4,
        m.aadhaar_ciphertext IS NOT NULL, m.abha_number, m.abha_address, m.created_by, m.created_at
      FROM members m WHERE m.pk IN (
-       SELECT pk FROM members INDEXED BY members_names WHERE deleted = 0 AND (
+       SELECT pk FROM members WHERE deleted = 0 AND (
          given_name LIKE ?1 ESCAPE '\\' OR middle_name LIKE ?1 ESCAPE '\\'
          OR family_name LIKE ?1 ESCAPE '\\' OR name_latin LIKE ?1 ESCAPE '\\')
        LIMIT ?2)

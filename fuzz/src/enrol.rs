@@ -15,8 +15,8 @@
 //! The QR payload itself is read by a small private `parse_code` in the bindings
 //! (`bindings/src/sync.rs`) and, in a second copy, in the field CLI (`field/src/sync_cmd.rs`); it
 //! is outside abha-core, so this harness reads the payload's three keys the same way and feeds
-//! them to the core functions above. A reader of the ABHA card's own QR code (abdm.md §3) does
-//! not exist yet.
+//! them to the core functions above. The ABHA card's own QR code (abdm.md §3) and household
+//! slips are [`crate::qr`]'s.
 
 use std::time::Duration;
 

@@ -11,15 +11,23 @@
 //! - [`validators`]: every identifier, name and date validator, and the form checks.
 //! - [`abdm`]: the ABDM error-body and reply parsers, and ABDM's public key.
 //! - [`enrol`]: what a tablet reads when it enrols with a hub (QR payload, pin, hub URL, reply).
+//! - [`qr`]: what the camera reads at a household: ABHA card and app codes, household slips.
 
 pub mod abdm;
 pub mod enrol;
+pub mod qr;
 pub mod seeds;
 pub mod sync;
 pub mod validators;
 
 /// The fuzz targets, by name (also the corpus directory names).
-pub const TARGETS: [&str; 4] = ["sync_decode", "validators", "abdm_response", "enrol_qr"];
+pub const TARGETS: [&str; 5] = [
+    "sync_decode",
+    "validators",
+    "abdm_response",
+    "enrol_qr",
+    "abha_qr",
+];
 
 /// Runs the harness of `target` on `data`; `false` if there is no such target.
 pub fn run(target: &str, data: &[u8]) -> bool {
@@ -28,6 +36,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
         "validators" => validators::run(data),
         "abdm_response" => abdm::run(data),
         "enrol_qr" => enrol::run(data),
+        "abha_qr" => qr::run(data),
         _ => return false,
     }
     true

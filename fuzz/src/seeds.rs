@@ -51,6 +51,7 @@ pub fn all() -> Result<Vec<Seed>, String> {
     validator_seeds(&mut out)?;
     abdm_seeds(&mut out);
     enrol_seeds(&mut out)?;
+    qr_seeds(&mut out);
     Ok(out)
 }
 
@@ -767,4 +768,67 @@ fn enrol_seeds(out: &mut Vec<Seed>) -> Result<(), String> {
         serde_json::to_vec(&refusal).map_err(err)?,
     );
     Ok(())
+}
+
+/// The ABHA QR samples of abdm.md section 3 verbatim, the shapes the parser is lenient about,
+/// things the camera sees that are not ABHA codes, and household slips.
+fn qr_seeds(out: &mut Vec<Seed>) {
+    const T: &str = "abha_qr";
+    let texts: Vec<(&str, String)> = vec![
+        (
+            "card",
+            r#"{"hidn":"15-3638-0684-6247","hid":"kiranma@abdm","name":"…","gender":"M","statelgd":"29","distlgd":"-",
+   "dob":"xx/9/19xx","state name":"Karnataka","district_name":"Bengaluru","mobile":"984x1x2x6x",
+   "address":"C/O father name # door no, as from the KYC document"}"#
+                .into(),
+        ),
+        (
+            "app",
+            r#"{"hidn":"42-7175-8604-4553","phr":"kiranma@sbx","name":"…","gender":"M","statelgd":"4","distlgd":"44",
+   "dob":"xx-9-19xx","address":"As declared by the user"}"#
+                .into(),
+        ),
+        (
+            "simple_ndhm",
+            r#"{"hidn":"28-3222-2283-6682","hid":"mogithduraisamy@ndhm","name":"Mogith Duraisamy","gender":"M","statelgd":"34","distlgd":"600","dob":"25/6/2012","address":"Puducherry"}"#
+                .into(),
+        ),
+        ("hidn_only", r#"{"hidn":"91-6285-4575-5116"}"#.into()),
+        ("hidn_number", r#"{"hidn":91628545755116}"#.into()),
+        (
+            "names_as_codes",
+            r#"{"hidn":"28-3222-2283-6682","statelgd":"PUDUCHERRY","distlgd":"Puducherry"}"#.into(),
+        ),
+        (
+            "name_parts",
+            r#"{"hidn":"91-6285-4575-5116","firstName":"Sita","middleName":"Rani","lastName":"Devi","yearOfBirth":"1988","gender":"F","mobile":"9876543210"}"#
+                .into(),
+        ),
+        (
+            "devanagari",
+            r#"{"hid":"sita.devi@abdm","name":"सीता देवी","gender":"F","dob":"14/3/1988"}"#.into(),
+        ),
+        ("bare_number", "91-6285-4575-5116".into()),
+        ("bare_address", "sita.devi@abdm".into()),
+        (
+            "facility",
+            "https://phrsbx.abdm.gov.in/share-profile?hip-id=IN2910000123&counter-id=1".into(),
+        ),
+        (
+            "aadhaar_secure",
+            // A secure QR is a decimal number of ~2 000 digits; any run over 100 is refused.
+            "2374971804270526603140227848519627961538920130215".repeat(5),
+        ),
+        ("malformed", r#"{"hidn":"91-6285"#.into()),
+        ("slip", crate::qr::seed_slip(1)),
+        ("slip_other", crate::qr::seed_slip(0xfeed_0042)),
+        ("slip_altered", crate::qr::seed_slip(1).replacen('A', "B", 1)),
+        (
+            "household_code",
+            HouseholdCode::from_id(&HouseholdId::from_uuid(uuid(7))).to_string(),
+        ),
+    ];
+    for (name, t) in texts {
+        seed(out, T, name, t.into_bytes());
+    }
 }

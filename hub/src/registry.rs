@@ -26,6 +26,7 @@ pub const EXTENSION: Extension = Extension {
         include_str!("../migrations/002_abdm_jobs.sql"),
         include_str!("../migrations/003_dashboard.sql"),
         include_str!("../migrations/004_share.sql"),
+        include_str!("../migrations/005_no_name_index.sql"),
     ],
 };
 
@@ -549,6 +550,22 @@ pub(crate) mod tests {
         )
         .unwrap();
         (dir, s)
+    }
+
+    #[test]
+    fn test_hub_store_keeps_no_member_name_index_but_still_searches() {
+        let (_d, s) = store();
+        let names: i64 = s
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM sqlite_schema WHERE name = 'members_names'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(names, 0, "migration 005 dropped the tablet-only index");
+        assert!(s.search_members("Sita", 20).unwrap().is_empty());
     }
 
     #[test]

@@ -148,6 +148,62 @@ async fn test_worker_fetches_a_profile_captures_it_and_accepts() {
 }
 
 /// Signs in a dashboard user; returns the session cookie.
+/// The same queue through core's client (what the bindings and the app call): the pending
+/// profile with its pre-fill, accepting it by the member saved, dismissing another, and a
+/// hub without Scan and Share answering "not configured".
+#[tokio::test]
+async fn test_core_client_lists_accepts_and_dismisses_profiles() {
+    use abha_core::sync::profiles::{accept_profile, dismiss_profile, pending_profiles};
+    let c = camp().await;
+    let dir = tempfile::tempdir().unwrap();
+    let tablet = Tablet::enrol(dir.path(), "t1", &c.hub, &[V1]).await;
+    for who in ["asha.devi@sbx", "ravi.k@sbx"] {
+        let out = scan(&c.sim, at("OPD1", who)).await;
+        on_share_for(&c.sim, &out.request_id).await;
+    }
+    let hub = tablet.transport();
+    let list = pending_profiles(&hub, 100)
+        .await
+        .unwrap()
+        .expect("configured");
+    assert_eq!(list.len(), 2);
+    assert!(
+        list.iter()
+            .all(|p| p.status == "pending" && p.counter == "OPD1")
+    );
+    let asha = list
+        .iter()
+        .find(|p| p.prefill.member.abha_address.as_deref() == Some("asha.devi@sbx"))
+        .unwrap();
+    assert!(
+        !format!("{asha:?}").contains("asha"),
+        "Debug shows no profile data"
+    );
+    let member = abha_core::ids::MemberId::new();
+    accept_profile(&hub, &asha.id, Some(member)).await.unwrap();
+    accept_profile(&hub, &asha.id, Some(member)).await.unwrap();
+    let other = list.iter().find(|p| p.id != asha.id).unwrap();
+    dismiss_profile(&hub, &other.id).await.unwrap();
+    assert!(
+        pending_profiles(&hub, 100)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
+    let err = dismiss_profile(&hub, &asha.id).await.unwrap_err();
+    assert_eq!(err.code(), Some("share.already_handled"));
+    let err = accept_profile(&hub, "../admin/devices", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("share.bad_id"), "ids never steer the path");
+
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = RunningHub::start(plain_dir.path(), false, None).await;
+    let t2 = Tablet::enrol(dir.path(), "t2", &plain, &[V1]).await;
+    assert_eq!(pending_profiles(&t2.transport(), 10).await.unwrap(), None);
+}
+
 async fn sign_in(hub: &RunningHub) -> String {
     abha_hub::users::create(
         hub.store(),

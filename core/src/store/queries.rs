@@ -11,6 +11,7 @@ use super::Store;
 use super::error::{Result, StoreError};
 use crate::ids::{ConsentId, EnrollmentId, HouseholdId, MemberId, VillageId, WorkerId};
 use crate::model::{Enrollment, Household, LgdCodes, Member, Village};
+use crate::validate::{AbhaAddress, AbhaNumber};
 
 /// One line of the household list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -270,9 +271,10 @@ impl Store {
     /// Members whose given, middle, family or Latin name contains `query` (NFC, case-insensitive
     /// for Latin letters), at most `limit`, in name order.
     ///
-    /// The match runs over the `members_names` index (migration 007) with the limit inside the
-    /// index scan, and only the matching rows are read from the table: a search nobody matches
-    /// costs a scan of the names, not of every member's record.
+    /// The match runs over the `members_names` index (migration 007; SQLite's planner picks it
+    /// as a covering index) with the limit inside the index scan, and only the matching rows are
+    /// read from the table: a search nobody matches costs a scan of the names, not of every
+    /// member's record. A store without the index (the hub drops it) scans the table instead.
     pub fn search_members(&self, query: &str, limit: u32) -> Result<Vec<Member>> {
         let q: String = query.trim().nfc().collect();
         if q.is_empty() {
@@ -286,7 +288,7 @@ impl Store {
         self.read(|conn| {
             let sql = format!(
                 "SELECT {MEMBER_COLS} FROM members m WHERE m.pk IN (
-                   SELECT pk FROM members INDEXED BY members_names WHERE deleted = 0 AND (
+                   SELECT pk FROM members WHERE deleted = 0 AND (
                      given_name LIKE ?1 ESCAPE '\\' OR middle_name LIKE ?1 ESCAPE '\\'
                      OR family_name LIKE ?1 ESCAPE '\\' OR name_latin LIKE ?1 ESCAPE '\\')
                    LIMIT ?2)
@@ -294,6 +296,32 @@ impl Store {
             );
             let mut st = conn.prepare_cached(&sql)?;
             let rows = st.query_map(params![pattern, limit], member_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Live members holding `number` or `address` (as scanned from an ABHA card), oldest first,
+    /// at most `limit`. An ABHA belongs to one person, so a match means the person scanned is
+    /// already on this device: open that member rather than registering them again.
+    pub fn members_with_abha(
+        &self,
+        number: Option<&AbhaNumber>,
+        address: Option<&AbhaAddress>,
+        limit: u32,
+    ) -> Result<Vec<Member>> {
+        if number.is_none() && address.is_none() {
+            return Ok(Vec::new());
+        }
+        let number = number.map(|n| n.as_str().to_owned());
+        let address = address.map(ToString::to_string);
+        self.read(|conn| {
+            let sql = format!(
+                "SELECT {MEMBER_COLS} FROM members m WHERE m.deleted = 0
+                   AND (m.abha_number = ?1 OR m.abha_address = ?2 COLLATE NOCASE)
+                 ORDER BY m.created_at, m.id LIMIT ?3"
+            );
+            let mut st = conn.prepare_cached(&sql)?;
+            let rows = st.query_map(params![number, address, limit], member_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }

@@ -10,6 +10,7 @@
 pub mod camp;
 pub mod client;
 pub mod local;
+pub mod profiles;
 pub mod protocol;
 pub mod scope;
 pub mod serve;

@@ -45,6 +45,7 @@ import app.abhafield.android.ui.screens.HouseholdDetailScreen
 import app.abhafield.android.ui.screens.HouseholdFormScreen
 import app.abhafield.android.ui.screens.HouseholdListScreen
 import app.abhafield.android.ui.screens.MemberFormScreen
+import app.abhafield.android.ui.screens.SlipScanScreen
 import app.abhafield.android.ui.screens.SupervisorScreen
 import app.abhafield.android.ui.screens.SyncScreen
 
@@ -127,6 +128,7 @@ private fun EntryContent(entry: Entry, nav: NavViewModel, twoPane: Boolean) {
                     selectedId = (nav.stack.getOrNull(1)?.destination as? Destination.Household)?.id,
                     onOpenHousehold = { open(Destination.Household(it)) },
                     onNewHousehold = { open(Destination.NewHousehold) },
+                    onScanSlip = { open(Destination.ScanSlip) },
                 )
                 Destination.Sync -> SyncScreen()
                 Destination.Supervisor -> SupervisorScreen(
@@ -138,8 +140,14 @@ private fun EntryContent(entry: Entry, nav: NavViewModel, twoPane: Boolean) {
                     onBack = back,
                     onOpenHousehold = { nav.replaceTop(Destination.Household(it)) },
                 )
-                is Destination.AddMember -> MemberFormScreen(d.householdId, existing = null, onBack = back, onDone = { nav.pop() })
-                is Destination.EditMember -> MemberFormScreen(d.member.householdId.orEmpty(), existing = d.member, onBack = back, onDone = { nav.pop() })
+                Destination.ScanSlip -> SlipScanScreen(
+                    onBack = back,
+                    onOpenHousehold = { nav.replaceTop(Destination.Household(it)) },
+                )
+                is Destination.AddMember -> MemberFormScreen(d.householdId, existing = null, onBack = back, onDone = { nav.pop() },
+                    onOpenHousehold = { nav.replaceTop(Destination.Household(it)) })
+                is Destination.EditMember -> MemberFormScreen(d.member.householdId.orEmpty(), existing = d.member, onBack = back,
+                    onDone = { nav.pop() }, onOpenHousehold = { nav.replaceTop(Destination.Household(it)) })
                 is Destination.Consent -> ConsentScreen(
                     memberId = d.memberId,
                     guardianRequired = d.guardianRequired,

@@ -26,6 +26,7 @@ sealed interface Destination {
 
     data class Household(val id: String) : Destination
     data object NewHousehold : Destination
+    data object ScanSlip : Destination
     data class AddMember(val householdId: String) : Destination
 
     data class EditMember(val member: MemberRecord) : Destination {

@@ -54,7 +54,12 @@ import app.abhafield.core.VillageRecord
  * Renders state and sends intents only. Rows are at least 72dp tall for gloved or hurried taps.
  */
 @Composable
-fun HouseholdListScreen(selectedId: String?, onOpenHousehold: (String) -> Unit, onNewHousehold: () -> Unit) {
+fun HouseholdListScreen(
+    selectedId: String?,
+    onOpenHousehold: (String) -> Unit,
+    onNewHousehold: () -> Unit,
+    onScanSlip: () -> Unit,
+) {
     val vm = appViewModel { HouseholdListViewModel(it) }
     val state by vm.model.state.collectAsStateWithLifecycle()
     val formats = rememberFormats()
@@ -121,6 +126,10 @@ fun HouseholdListScreen(selectedId: String?, onOpenHousehold: (String) -> Unit, 
                 }
             }
         }
+        OutlinedButton(
+            onClick = onScanSlip,
+            modifier = Modifier.align(Alignment.End).padding(top = 8.dp).heightIn(min = dimensionResource(R.dimen.touch_target)),
+        ) { Text(stringResource(R.string.scan_slip)) }
         ExtendedFloatingActionButton(
             onClick = onNewHousehold,
             icon = { Icon(Icons.Filled.Add, contentDescription = null) },

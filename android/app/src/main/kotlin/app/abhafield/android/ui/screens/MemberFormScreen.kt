@@ -27,12 +27,15 @@ import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import app.abhafield.android.R
+import app.abhafield.android.core.ui.FormFields
 import app.abhafield.android.core.ui.MemberFormMode
+import app.abhafield.android.i18n.message
 import app.abhafield.android.i18n.rememberFormats
 import app.abhafield.android.ui.appViewModel
 import app.abhafield.android.ui.components.ErrorCard
 import app.abhafield.android.ui.components.FieldMessageLines
 import app.abhafield.android.ui.components.PrimaryButton
+import app.abhafield.android.ui.components.QrScanner
 import app.abhafield.android.ui.components.ScreenHeader
 import app.abhafield.android.ui.theme.CodeStyle
 import app.abhafield.android.ui.viewmodels.MemberFormViewModel
@@ -45,12 +48,19 @@ import app.abhafield.core.MemberRecord
  * asks first, because the removal also reaches the hub.
  */
 @Composable
-fun MemberFormScreen(householdId: String, existing: MemberRecord?, onBack: (() -> Unit)?, onDone: () -> Unit) {
+fun MemberFormScreen(
+    householdId: String,
+    existing: MemberRecord?,
+    onBack: (() -> Unit)?,
+    onDone: () -> Unit,
+    onOpenHousehold: (String) -> Unit,
+) {
     val vm = appViewModel { MemberFormViewModel(it, householdId, existing) }
     val model = vm.model
     val state by model.state.collectAsStateWithLifecycle()
     val formats = rememberFormats()
     var confirmDelete by remember { mutableStateOf(false) }
+    var scanning by remember { mutableStateOf(false) }
     val adding = state.mode == MemberFormMode.ADD
 
     // Saved without warnings, or deleted: back to the household. With warnings, stay to show them.
@@ -65,10 +75,34 @@ fun MemberFormScreen(householdId: String, existing: MemberRecord?, onBack: (() -
             if (!adding) {
                 state.fields.aadhaarMasked?.let { Text(stringResource(R.string.member_aadhaar, it), style = CodeStyle) }
             }
+            if (state.editable) {
+                OutlinedButton(onClick = { scanning = !scanning },
+                    modifier = Modifier.heightIn(min = dimensionResource(R.dimen.touch_target))) {
+                    Text(stringResource(if (scanning) R.string.action_cancel else R.string.scan_abha_card))
+                }
+            }
+            if (scanning) {
+                QrScanner(onCode = { code -> scanning = false; model.applyAbhaScan(code) }, hint = R.string.scan_hint_abha)
+            }
+            state.scan?.let { scan ->
+                scan.errorKey?.let { Text(message(it), color = MaterialTheme.colorScheme.error) }
+                if (scan.filled.isNotEmpty()) {
+                    Text(stringResource(R.string.scan_filled, scan.filled.joinToString { fieldLabel(it) }))
+                }
+                scan.existing.firstOrNull()?.let { other ->
+                    Text(stringResource(R.string.scan_already_recorded), style = MaterialTheme.typography.titleMedium)
+                    other.householdId?.let { hid ->
+                        OutlinedButton(onClick = { onOpenHousehold(hid) },
+                            modifier = Modifier.heightIn(min = dimensionResource(R.dimen.touch_target))) {
+                            Text(stringResource(R.string.scan_open_member))
+                        }
+                    }
+                }
+            }
             MemberFieldsEditor(
                 fields = state.fields,
                 edit = model::edit,
-                messagesOf = { f -> state.errors[f] to state.warnings[f] },
+                messagesOf = { f -> state.errors[f] to ((state.warnings[f] ?: emptyList()) + (state.scan?.messages?.get(f) ?: emptyList())) },
                 enabled = state.editable,
                 showAadhaar = adding,
             )
@@ -115,3 +149,19 @@ fun MemberFormScreen(householdId: String, existing: MemberRecord?, onBack: (() -
         )
     }
 }
+
+/** The form's label of a core field name (for "filled from the card: ..."). */
+@Composable
+private fun fieldLabel(field: String): String = stringResource(
+    when (field) {
+        FormFields.GIVEN_NAME -> R.string.field_given_name
+        FormFields.MIDDLE_NAME -> R.string.field_middle_name
+        FormFields.FAMILY_NAME -> R.string.field_family_name
+        FormFields.NAME_LATIN -> R.string.field_name_latin
+        FormFields.GENDER -> R.string.field_gender
+        FormFields.BIRTH_DATE -> R.string.field_birth_date
+        FormFields.MOBILE -> R.string.field_mobile
+        FormFields.ABHA_NUMBER -> R.string.field_abha_number
+        else -> R.string.field_abha_address
+    },
+)

@@ -10,6 +10,7 @@ import app.abhafield.android.core.ui.HouseholdFormModel
 import app.abhafield.android.core.ui.HouseholdListModel
 import app.abhafield.android.core.ui.MemberFormModel
 import app.abhafield.android.core.ui.SetupModel
+import app.abhafield.android.core.ui.SlipScanModel
 import app.abhafield.android.core.ui.SupervisorModel
 import app.abhafield.android.core.ui.SyncModel
 import app.abhafield.core.MemberRecord
@@ -41,6 +42,11 @@ private fun ViewModel.rescheduleOn(container: AppContainer, changed: Flow<Boolea
 
 class HouseholdListViewModel(container: AppContainer) : ViewModel() {
     val model = HouseholdListModel(viewModelScope, container.field)
+}
+
+/** The household slip scanner (reads only). */
+class SlipScanViewModel(container: AppContainer) : ViewModel() {
+    val model = SlipScanModel(viewModelScope, container.field)
 }
 
 /** The household detail pane (members with the consent and route rules applied in android/core). */

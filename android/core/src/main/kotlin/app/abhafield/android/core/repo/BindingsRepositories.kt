@@ -11,6 +11,7 @@
 package app.abhafield.android.core.repo
 
 import app.abhafield.core.AadhaarEntry
+import app.abhafield.core.AbhaScanRecord
 import app.abhafield.core.ConsentInput
 import app.abhafield.core.DeviceReport
 import app.abhafield.core.ReviewRecord
@@ -31,6 +32,7 @@ import app.abhafield.core.MemberRecord
 import app.abhafield.core.PendingWork
 import app.abhafield.core.SavedHousehold
 import app.abhafield.core.SavedMember
+import app.abhafield.core.SlipScanRecord
 import app.abhafield.core.SyncCancel
 import app.abhafield.core.SyncListener
 import app.abhafield.core.SyncProgressRecord
@@ -57,6 +59,17 @@ class BindingsFieldRepository(
         onIo { searchMembers(query, limit.toU()) }
 
     override suspend fun household(id: String): HouseholdRecord = onIo { household(id) }
+
+    override suspend fun scanSlip(payload: String): SlipScanRecord = onIo { scanSlip(payload) }
+
+    override suspend fun scanAbhaQr(payload: String, member: MemberDraft): AbhaScanRecord = onIo {
+        val input = member.copy(aadhaar = null).toInput()
+        try {
+            scanAbhaQr(payload, input)
+        } finally {
+            input.destroy()
+        }
+    }
 
     override suspend fun checkHousehold(form: HouseholdDraft): FormCheck =
         onIo { withInput(form) { checkHousehold(it) } }

@@ -11,6 +11,8 @@
  */
 package app.abhafield.android.core.repo
 
+import app.abhafield.core.AbhaScanRecord
+import app.abhafield.core.SlipScanRecord
 import app.abhafield.core.ConsentInput
 import app.abhafield.core.DeviceReport
 import app.abhafield.core.ReviewRecord
@@ -77,6 +79,21 @@ interface FieldRepository {
 
     /** Members whose names contain [query], any script. */
     suspend fun searchMembers(query: String, limit: Int): List<MemberRecord>
+
+    /**
+     * The household a scanned slip (`ABHF1:...`, verified offline with the hub's key) or a typed
+     * printed code names; `known = false` when it is not on this tablet yet (sync, then scan
+     * again). A refused slip is `FieldException.Validation` with one issue under `slip`.
+     */
+    suspend fun scanSlip(payload: String): SlipScanRecord
+
+    /**
+     * Offers a scanned ABHA card (or ABHA app) QR code to a member form: empty fields are
+     * filled, typed ones are kept and listed in `differs` (`qr.differs`); `existing` lists the
+     * members here who already hold this ABHA. The draft's Aadhaar is never sent. A code that
+     * is not an ABHA code is `FieldException.Validation` with one issue under `qr`.
+     */
+    suspend fun scanAbhaQr(payload: String, member: MemberDraft): AbhaScanRecord
 
     /** A household with its members (`FieldException.NotFound` if gone). */
     suspend fun household(id: String): HouseholdRecord

@@ -9,6 +9,8 @@
  * (`members[0].birth_date` → `birth_date`); messages of the whole form and of the live save use
  * one naming. A correction sends only the fields that
  * changed, so a correction made on another tablet to another field survives the merge.
+ * Scanning the person's ABHA card ([applyAbhaScan]) fills the fields still empty and never
+ * changes a typed one; the card's disagreements show as per-field messages.
  *
  * Intents are meant to be called from the thread of [scope]'s dispatcher (Main on Android).
  */
@@ -18,6 +20,7 @@ import app.abhafield.android.core.i18n.FieldMessage
 import app.abhafield.android.core.i18n.MessageKeys
 import app.abhafield.android.core.repo.FieldRepository
 import app.abhafield.android.core.repo.HouseholdDraft
+import app.abhafield.core.AbhaScanRecord
 import app.abhafield.core.FieldException
 import app.abhafield.core.FieldIssue
 import app.abhafield.core.MemberPatchInput
@@ -49,9 +52,31 @@ data class MemberFormState(
     val savedWarnings: List<FieldMessage> = emptyList(),
     val deleted: Boolean = false,
     val error: String? = null,
+    /** An ABHA card QR code is being read. */
+    val scanning: Boolean = false,
+    /** What the last scanned ABHA card did to the form. */
+    val scan: AbhaScanOutcome? = null,
 ) {
     val editable: Boolean get() = !saving && savedMemberId == null && !deleted
 }
+
+/**
+ * The last ABHA card scan: [filled] fields (core names) now hold the card's values; [messages]
+ * are per field (`qr.differs` where the worker typed something else, which was kept, and the
+ * card's own warnings such as `qr.masked`); [existing] members already hold this ABHA on the
+ * tablet (offer to open one instead of adding a duplicate). [errorKey] is set when the code
+ * could not be used (`error_qr_not_abha`, `error_qr_aadhaar`, ...), and nothing changed.
+ */
+data class AbhaScanOutcome(
+    val filled: List<String> = emptyList(),
+    val messages: Map<String, List<FieldMessage>> = emptyMap(),
+    val existing: List<ExistingMember> = emptyList(),
+    val legacyAddress: Boolean = false,
+    val errorKey: String? = null,
+)
+
+/** A member on this tablet who already holds a scanned ABHA, and their household. */
+data class ExistingMember(val memberId: String, val householdId: String?)
 
 /** The model of the add/edit member screen. */
 class MemberFormModel(
@@ -88,6 +113,41 @@ class MemberFormModel(
         _state.update { it.copy(fields = after, error = null) }
         publish()
         checks.run { check() }
+    }
+
+    /**
+     * Offers a scanned ABHA card (or ABHA app) QR code to the form: empty fields take the card's
+     * values, typed ones never change. Only fields still empty when the answer arrives are
+     * filled, so typing during the scan is never overwritten.
+     */
+    fun applyAbhaScan(payload: String) {
+        val s = _state.value
+        if (!s.editable || s.scanning) return
+        _state.update { it.copy(scanning = true, scan = null) }
+        scope.launch {
+            keyed(
+                onError = { key -> _state.update { it.copy(scan = AbhaScanOutcome(errorKey = key)) } },
+                always = { _state.update { it.copy(scanning = false) } },
+                onInvalid = { e ->
+                    val key = e.errors.firstOrNull()?.let { MessageKeys.forCode(it.code) } ?: MessageKeys.VALIDATION
+                    _state.update { it.copy(scan = AbhaScanOutcome(errorKey = key)) }
+                },
+            ) {
+                val r = repo.scanAbhaQr(payload, _state.value.fields.toDraft())
+                val before = _state.value.fields
+                val after = before.filledFrom(r)
+                touched = touched + after.changedFrom(before)
+                val outcome = AbhaScanOutcome(
+                    filled = r.filled.filter { it in after.changedFrom(before) },
+                    messages = MessageKeys.byField(r.differs + r.warnings),
+                    existing = r.existing.filter { it.id != s.memberId }.map { ExistingMember(it.id, it.householdId) },
+                    legacyAddress = r.legacyAddress,
+                )
+                _state.update { it.copy(fields = after, scan = outcome) }
+                publish()
+                checks.run(immediate = true) { check() }
+            }
+        }
     }
 
     /** Checks now and shows every message. */
@@ -177,6 +237,23 @@ class MemberFormModel(
     }
 
     private companion object {
+        /** The scan's value of each field it filled, where this form's field is still blank. */
+        fun MemberFields.filledFrom(r: AbhaScanRecord): MemberFields {
+            fun take(field: String, now: String, scanned: String?): String =
+                if (field in r.filled && now.isBlank() && scanned != null) scanned else now
+            return copy(
+                givenName = take(FormFields.GIVEN_NAME, givenName, r.givenName),
+                middleName = take(FormFields.MIDDLE_NAME, middleName, r.middleName),
+                familyName = take(FormFields.FAMILY_NAME, familyName, r.familyName),
+                nameLatin = take(FormFields.NAME_LATIN, nameLatin, r.nameLatin),
+                gender = take(FormFields.GENDER, gender, r.gender),
+                birthDate = take(FormFields.BIRTH_DATE, birthDate, r.birthDate),
+                mobile = take(FormFields.MOBILE, mobile, r.mobile),
+                abhaNumber = take(FormFields.ABHA_NUMBER, abhaNumber, r.abhaNumber),
+                abhaAddress = take(FormFields.ABHA_ADDRESS, abhaAddress, r.abhaAddress),
+            )
+        }
+
         fun List<FieldIssue>.ofMember(): List<FieldIssue> = mapNotNull { issue ->
             val (i, name) = FormFields.parseMember(issue.field) ?: return@mapNotNull null
             if (i == 0) issue.copy(field = name) else null

@@ -14,6 +14,7 @@ import app.abhafield.android.core.repo.HouseholdDraft
 import app.abhafield.android.core.repo.MemberDraft
 import app.abhafield.android.core.repo.SyncRepository
 import app.abhafield.android.core.sync.Clock
+import app.abhafield.core.AbhaScanRecord
 import app.abhafield.core.ConsentInput
 import app.abhafield.core.DeviceReport
 import app.abhafield.core.ReviewRecord
@@ -31,6 +32,7 @@ import app.abhafield.core.NoHandle
 import app.abhafield.core.PendingWork
 import app.abhafield.core.SavedHousehold
 import app.abhafield.core.SavedMember
+import app.abhafield.core.SlipScanRecord
 import app.abhafield.core.SyncCancel
 import app.abhafield.core.SyncPhase
 import app.abhafield.core.SyncProgressRecord
@@ -138,6 +140,9 @@ class FakeFieldRepository : FieldRepository {
         (0 until 120).map { summary("h$it") }.drop(offset).take(limit)
     }
     var findByCode: (String) -> List<HouseholdSummaryRecord> = { emptyList() }
+    var slip: (String) -> SlipScanRecord = { p -> SlipScanRecord(false, p, false, null, emptyList()) }
+    var abhaScan: (String, MemberDraft) -> AbhaScanRecord = { _, m -> abhaScan(m) }
+    val abhaScans = CopyOnWriteArrayList<MemberDraft>()
     var search: (String) -> List<MemberRecord> = { emptyList() }
     var check: (HouseholdDraft) -> FormCheck = { FormCheck(emptyList(), emptyList()) }
     var reviews: (String) -> List<ReviewRecord> = { emptyList() }
@@ -179,6 +184,9 @@ class FakeFieldRepository : FieldRepository {
     override suspend fun findHousehold(code: String) = call("findHousehold") { findByCode(code) }
     override suspend fun searchMembers(query: String, limit: Int) = call("searchMembers") { search(query).take(limit) }
     override suspend fun household(id: String): HouseholdRecord = call("household") { householdOf(id) }
+    override suspend fun scanSlip(payload: String) = call("scanSlip") { slip(payload) }
+    override suspend fun scanAbhaQr(payload: String, member: MemberDraft) =
+        call("scanAbhaQr") { abhaScans += member; abhaScan(payload, member) }
     override suspend fun checkHousehold(form: HouseholdDraft) = call("checkHousehold") { checked += form; check(form) }
     override suspend fun reviewsOf(recordId: String) = call("reviewsOf") { reviews(recordId) }
     override suspend fun checkMember(householdId: String, member: MemberDraft) =
@@ -265,4 +273,32 @@ class FakeDeviceRepository : DeviceRepository {
         VillageRecord("village-${village.villageCode}", village.stateCode, village.districtCode, village.subdistrictCode,
             village.villageCode, village.name).also { v -> villages.removeAll { it.id == v.id }; villages += v }
     }
+}
+
+/**
+ * What the core answers for an ABHA card of "Sita Devi" (F, 1988-03-14) offered to [typed]:
+ * blank fields filled, typed ones kept, a typed gender other than F reported as differing.
+ */
+fun abhaScan(typed: MemberDraft, existing: List<MemberRecord> = emptyList()): AbhaScanRecord {
+    val filled = mutableListOf<String>()
+    val differs = mutableListOf<FieldIssue>()
+    fun offer(field: String, now: String?, card: String): String =
+        if (now.isNullOrBlank()) { filled += field; card } else { if (now != card) differs += FieldIssue(field, "qr.differs", emptyMap()); now }
+    return AbhaScanRecord(
+        variant = "card",
+        givenName = offer("given_name", typed.givenName, "Sita Devi"),
+        middleName = typed.middleName,
+        familyName = typed.familyName,
+        nameLatin = typed.nameLatin,
+        gender = offer("gender", typed.gender, "F"),
+        birthDate = offer("birth_date", typed.birthDate, "1988-03-14"),
+        mobile = typed.mobile,
+        abhaNumber = offer("abha_number", typed.abhaNumber, "91-6285-4575-5116"),
+        abhaAddress = offer("abha_address", typed.abhaAddress, "sita.devi@abdm"),
+        filled = filled,
+        differs = differs,
+        warnings = listOf(FieldIssue("mobile", "qr.masked", emptyMap())),
+        legacyAddress = false,
+        existing = existing,
+    )
 }

@@ -5,6 +5,7 @@
 package app.abhafield.android.core.ui
 
 import app.abhafield.android.core.fakes.FakeFieldRepository
+import app.abhafield.android.core.fakes.abhaScan
 import app.abhafield.android.core.fakes.issue
 import app.abhafield.android.core.fakes.member
 import app.abhafield.android.core.fakes.withScope
@@ -127,5 +128,58 @@ class MemberFormModelTest {
         model.edit { it.copy(birthDate = "1985-02-30") }
         model.save()
         assertEquals("error_dob_invalid", model.state.value.errors.getValue("birth_date").single().key)
+    }
+
+    @Test
+    fun `an ABHA card fills the blank fields, keeps typed ones and says where it differs`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        val model = MemberFormModel(scope, repo, householdId = "h1", delay = noDelay)
+        model.edit { it.copy(gender = "M", relation = "head", aadhaar = "2341 2341 2346") }
+        model.applyAbhaScan("{\"hidn\":\"91-6285-4575-5116\"}")
+        val s = model.state.value
+        assertEquals("Sita Devi", s.fields.givenName)
+        assertEquals("M", s.fields.gender, "typed gender kept")
+        assertEquals("1988-03-14", s.fields.birthDate)
+        assertEquals("91-6285-4575-5116", s.fields.abhaNumber)
+        assertEquals("2341 2341 2346", s.fields.aadhaar, "the Aadhaar typed stays in the form")
+        val outcome = s.scan!!
+        assertEquals(listOf("given_name", "birth_date", "abha_number", "abha_address"), outcome.filled)
+        assertEquals("error_qr_differs", outcome.messages.getValue("gender").single().key)
+        assertEquals("error_qr_masked", outcome.messages.getValue("mobile").single().key)
+        assertEquals(null, outcome.errorKey)
+        assertEquals(false, s.scanning)
+        assertEquals("M", repo.abhaScans.single().gender, "the form as typed was offered")
+        assertTrue(repo.checkedMembers.isNotEmpty(), "the filled form is checked at once")
+    }
+
+    @Test
+    fun `typing during a scan is never overwritten by it`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.gates.close("scanAbhaQr")
+        val model = MemberFormModel(scope, repo, householdId = "h1", delay = noDelay)
+        model.applyAbhaScan("sita.devi@abdm")
+        assertTrue(model.state.value.scanning)
+        model.applyAbhaScan("again")
+        model.edit { it.copy(givenName = "Seeta") }
+        repo.gates.open("scanAbhaQr")
+        val s = model.state.value
+        assertEquals("Seeta", s.fields.givenName)
+        assertEquals(false, "given_name" in s.scan!!.filled)
+        assertEquals("sita.devi@abdm", s.fields.abhaAddress)
+        assertEquals(1, repo.calls.count { it == "scanAbhaQr" }, "one scan at a time")
+    }
+
+    @Test
+    fun `a card already held by a member here is offered, and other codes are refused`() = withScope { scope ->
+        val repo = FakeFieldRepository()
+        repo.abhaScan = { _, m -> abhaScan(m, existing = listOf(member("m7"), member("m6"))) }
+        val model = MemberFormModel(scope, repo, householdId = "h1", existing = member("m6"), delay = noDelay)
+        model.applyAbhaScan("card")
+        assertEquals(listOf(ExistingMember("m7", "h1")), model.state.value.scan!!.existing, "not the member being edited")
+        repo.abhaScan = { _, _ -> throw FieldException.Validation(listOf(issue("qr", "qr.aadhaar")), emptyList()) }
+        val before = model.state.value.fields
+        model.applyAbhaScan("aadhaar letter")
+        assertEquals("error_qr_aadhaar", model.state.value.scan!!.errorKey)
+        assertEquals(before, model.state.value.fields, "a refused code changes nothing")
     }
 }
