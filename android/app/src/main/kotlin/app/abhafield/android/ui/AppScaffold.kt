@@ -45,6 +45,7 @@ import app.abhafield.android.ui.screens.HouseholdDetailScreen
 import app.abhafield.android.ui.screens.HouseholdFormScreen
 import app.abhafield.android.ui.screens.HouseholdListScreen
 import app.abhafield.android.ui.screens.MemberFormScreen
+import app.abhafield.android.ui.screens.SharedProfilesScreen
 import app.abhafield.android.ui.screens.SlipScanScreen
 import app.abhafield.android.ui.screens.SupervisorScreen
 import app.abhafield.android.ui.screens.SyncScreen
@@ -146,6 +147,12 @@ private fun EntryContent(entry: Entry, nav: NavViewModel, twoPane: Boolean) {
                 )
                 is Destination.AddMember -> MemberFormScreen(d.householdId, existing = null, onBack = back, onDone = { nav.pop() },
                     onOpenHousehold = { nav.replaceTop(Destination.Household(it)) })
+                is Destination.SharedProfiles -> SharedProfilesScreen(
+                    onBack = back,
+                    onPick = { p -> nav.replaceTop(Destination.AddSharedMember(d.householdId, p)) },
+                )
+                is Destination.AddSharedMember -> MemberFormScreen(d.householdId, existing = null, onBack = back, onDone = { nav.pop() },
+                    onOpenHousehold = { nav.replaceTop(Destination.Household(it)) }, sharedProfile = d.profile)
                 is Destination.EditMember -> MemberFormScreen(d.member.householdId.orEmpty(), existing = d.member, onBack = back,
                     onDone = { nav.pop() }, onOpenHousehold = { nav.replaceTop(Destination.Household(it)) })
                 is Destination.Consent -> ConsentScreen(

@@ -6,6 +6,7 @@ import androidx.lifecycle.ViewModelStore
 import androidx.lifecycle.ViewModelStoreOwner
 import app.abhafield.core.EnrollmentRoute
 import app.abhafield.core.MemberRecord
+import app.abhafield.core.SharedProfileRecord
 
 /**
  * Why this exists: the app's navigation, small enough not to need navigation-compose.
@@ -28,6 +29,14 @@ sealed interface Destination {
     data object NewHousehold : Destination
     data object ScanSlip : Destination
     data class AddMember(val householdId: String) : Destination
+
+    /** The camp's Scan and Share queue, to add one of its people to [householdId]. */
+    data class SharedProfiles(val householdId: String) : Destination
+
+    /** A new member of [householdId] pre-filled from a shared profile, accepted once saved. */
+    data class AddSharedMember(val householdId: String, val profile: SharedProfileRecord) : Destination {
+        override fun toString(): String = "AddSharedMember(<profile>)"
+    }
 
     data class EditMember(val member: MemberRecord) : Destination {
         override fun toString(): String = "EditMember(<member>)"

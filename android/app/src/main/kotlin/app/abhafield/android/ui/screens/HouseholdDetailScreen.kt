@@ -96,6 +96,12 @@ fun HouseholdDetailScreen(householdId: String, onBack: (() -> Unit)?, open: (Des
                     Text(stringResource(R.string.action_add_member), modifier = Modifier.padding(start = 8.dp))
                 }
             }
+            item {
+                OutlinedButton(
+                    onClick = { open(Destination.SharedProfiles(household.id)) },
+                    modifier = Modifier.fillMaxWidth().heightIn(min = dimensionResource(R.dimen.touch_target)),
+                ) { Text(stringResource(R.string.share_add_from_queue)) }
+            }
         }
     }
 }

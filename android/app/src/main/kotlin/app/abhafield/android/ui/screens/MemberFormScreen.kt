@@ -40,6 +40,7 @@ import app.abhafield.android.ui.components.ScreenHeader
 import app.abhafield.android.ui.theme.CodeStyle
 import app.abhafield.android.ui.viewmodels.MemberFormViewModel
 import app.abhafield.core.MemberRecord
+import app.abhafield.core.SharedProfileRecord
 
 /**
  * Why this exists: add a member to a household, or correct one (android/core `MemberFormModel`).
@@ -54,8 +55,9 @@ fun MemberFormScreen(
     onBack: (() -> Unit)?,
     onDone: () -> Unit,
     onOpenHousehold: (String) -> Unit,
+    sharedProfile: SharedProfileRecord? = null,
 ) {
-    val vm = appViewModel { MemberFormViewModel(it, householdId, existing) }
+    val vm = appViewModel { MemberFormViewModel(it, householdId, existing, sharedProfile) }
     val model = vm.model
     val state by model.state.collectAsStateWithLifecycle()
     val formats = rememberFormats()

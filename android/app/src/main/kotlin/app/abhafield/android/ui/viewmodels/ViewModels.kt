@@ -10,14 +10,17 @@ import app.abhafield.android.core.ui.HouseholdFormModel
 import app.abhafield.android.core.ui.HouseholdListModel
 import app.abhafield.android.core.ui.MemberFormModel
 import app.abhafield.android.core.ui.SetupModel
+import app.abhafield.android.core.ui.SharedProfilesModel
 import app.abhafield.android.core.ui.SlipScanModel
 import app.abhafield.android.core.ui.SupervisorModel
 import app.abhafield.android.core.ui.SyncModel
 import app.abhafield.core.MemberRecord
+import app.abhafield.core.SharedProfileRecord
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.distinctUntilChanged
 import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
@@ -62,12 +65,34 @@ class HouseholdFormViewModel(container: AppContainer) : ViewModel() {
     }
 }
 
-class MemberFormViewModel(container: AppContainer, householdId: String, existing: MemberRecord?) : ViewModel() {
-    val model = MemberFormModel(viewModelScope, container.field, householdId, existing)
+/**
+ * The member form; from a Scan and Share profile, pre-filled by it, and once the member is saved
+ * the profile is marked accepted at the hub (a failure leaves it in the queue, to dismiss there).
+ */
+class MemberFormViewModel(
+    container: AppContainer,
+    householdId: String,
+    existing: MemberRecord?,
+    profile: SharedProfileRecord? = null,
+) : ViewModel() {
+    val model = MemberFormModel(viewModelScope, container.field, householdId, existing,
+        prefill = profile?.let(SharedProfilesModel::memberFields))
+    private val queue = SharedProfilesModel(viewModelScope, container.sync)
 
     init {
         rescheduleOn(container, model.state.map { it.savedMemberId != null || it.deleted })
+        if (profile != null) {
+            viewModelScope.launch {
+                val saved = model.state.map { it.savedMemberId }.filter { it != null }.first()
+                queue.accepted(profile.id, requireNotNull(saved))
+            }
+        }
     }
+}
+
+/** The camp's Scan and Share queue (fetched from the hub when the screen opens). */
+class SharedProfilesViewModel(container: AppContainer) : ViewModel() {
+    val model = SharedProfilesModel(viewModelScope, container.sync).also { it.refresh() }
 }
 
 class ConsentViewModel(container: AppContainer, memberId: String, language: String, guardianRequired: Boolean) : ViewModel() {

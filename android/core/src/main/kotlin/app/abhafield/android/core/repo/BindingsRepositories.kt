@@ -32,6 +32,7 @@ import app.abhafield.core.MemberRecord
 import app.abhafield.core.PendingWork
 import app.abhafield.core.SavedHousehold
 import app.abhafield.core.SavedMember
+import app.abhafield.core.SharedProfileRecord
 import app.abhafield.core.SlipScanRecord
 import app.abhafield.core.SyncCancel
 import app.abhafield.core.SyncListener
@@ -200,5 +201,20 @@ class BindingsSyncRepository(
     override suspend fun hubDevices(): List<DeviceReport> {
         val hub = hub()
         return withContext(io) { store.hubDevices(hub) }
+    }
+
+    override suspend fun sharedProfiles(): List<SharedProfileRecord> {
+        val hub = hub()
+        return withContext(io) { store.sharedProfiles(hub) }
+    }
+
+    override suspend fun acceptSharedProfile(id: String, memberId: String?) {
+        val hub = hub()
+        withContext(io) { store.acceptSharedProfile(hub, id, memberId) }
+    }
+
+    override suspend fun dismissSharedProfile(id: String) {
+        val hub = hub()
+        withContext(io) { store.dismissSharedProfile(hub, id) }
     }
 }

@@ -12,6 +12,7 @@
 package app.abhafield.android.core.repo
 
 import app.abhafield.core.AbhaScanRecord
+import app.abhafield.core.SharedProfileRecord
 import app.abhafield.core.SlipScanRecord
 import app.abhafield.core.ConsentInput
 import app.abhafield.core.DeviceReport
@@ -164,4 +165,16 @@ interface SyncRepository {
 
     /** Devices the hub knows with their unsynced work (supervisor devices; others get `Refused`). */
     suspend fun hubDevices(): List<DeviceReport>
+
+    /**
+     * Profiles people shared at the camp's Scan and Share counters, newest first, waiting for
+     * a worker; empty when the hub does not run Scan and Share. Needs the hub.
+     */
+    suspend fun sharedProfiles(): List<SharedProfileRecord>
+
+    /** Marks a shared profile accepted as the member saved from it. Idempotent. */
+    suspend fun acceptSharedProfile(id: String, memberId: String?)
+
+    /** Marks a shared profile dismissed (not someone to register here). Idempotent. */
+    suspend fun dismissSharedProfile(id: String)
 }

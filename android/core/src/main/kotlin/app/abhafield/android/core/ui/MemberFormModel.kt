@@ -86,6 +86,8 @@ class MemberFormModel(
     existing: MemberRecord? = null,
     validateDelayMillis: Long = 400,
     delay: Delay = CoroutineDelay,
+    /** A new member's fields to start from (a Scan and Share profile); ignored when editing. */
+    prefill: MemberFields? = null,
 ) {
     private var original: MemberFields = existing?.let { MemberFields.of(it, uid = 1) } ?: MemberFields(uid = 1)
     private val _state = MutableStateFlow(
@@ -93,7 +95,7 @@ class MemberFormModel(
             mode = if (existing == null) MemberFormMode.ADD else MemberFormMode.EDIT,
             householdId = existing?.householdId ?: householdId,
             memberId = existing?.id,
-            fields = original,
+            fields = if (existing == null && prefill != null) prefill.copy(uid = 1) else original,
         ),
     )
     val state: StateFlow<MemberFormState> = _state.asStateFlow()
@@ -102,6 +104,14 @@ class MemberFormModel(
     private var issues = FormIssues()
     private var touched: Set<String> = emptySet()
     private var showAll = false
+
+    init {
+        // Pre-filled fields count as typed: their messages show, and they are checked at once.
+        if (existing == null && prefill != null) {
+            touched = _state.value.fields.changedFrom(original)
+            checks.run(immediate = true) { check() }
+        }
+    }
 
     /** Edits the fields: `edit { it.copy(mobile = "98…") }`. The Aadhaar field is ignored when editing. */
     fun edit(change: (MemberFields) -> MemberFields) {

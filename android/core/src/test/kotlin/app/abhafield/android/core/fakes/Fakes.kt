@@ -32,6 +32,7 @@ import app.abhafield.core.NoHandle
 import app.abhafield.core.PendingWork
 import app.abhafield.core.SavedHousehold
 import app.abhafield.core.SavedMember
+import app.abhafield.core.SharedProfileRecord
 import app.abhafield.core.SlipScanRecord
 import app.abhafield.core.SyncCancel
 import app.abhafield.core.SyncPhase
@@ -234,7 +235,36 @@ class FakeSyncRepository : SyncRepository {
         gates.pass("hubDevices")
         return devices()
     }
+
+    var profiles: suspend () -> List<SharedProfileRecord> = { emptyList() }
+    val handled = CopyOnWriteArrayList<Pair<String, String?>>()
+    var handle: suspend (String, String?) -> Unit = { _, _ -> }
+
+    override suspend fun sharedProfiles(): List<SharedProfileRecord> {
+        gates.pass("sharedProfiles")
+        return profiles()
+    }
+
+    override suspend fun acceptSharedProfile(id: String, memberId: String?) {
+        gates.pass("handle")
+        handle(id, memberId)
+        handled += id to (memberId ?: "accepted")
+    }
+
+    override suspend fun dismissSharedProfile(id: String) {
+        gates.pass("handle")
+        handle(id, null)
+        handled += id to null
+    }
 }
+
+/** A profile "Asha Kumari" (F, 2000-06-06) shared at counter OPD1 with token [token]. */
+fun sharedProfile(id: String, token: String = "1") = SharedProfileRecord(
+    id = id, token = token, counter = "OPD1", receivedAt = 0, expiresAt = 1_800_000,
+    givenName = "Asha Kumari", middleName = null, familyName = null, gender = "F", birthDate = "2000-06-06",
+    mobile = "9876543210", abhaNumber = null, abhaAddress = "asha.k@sbx", address = "Ward 4", pincode = "192101",
+    district = "Anantnag",
+)
 
 /**
  * An in-memory [DeviceRepository]: enrolment and adding a worker change [status] the way the

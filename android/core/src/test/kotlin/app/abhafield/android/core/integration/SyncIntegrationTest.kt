@@ -140,4 +140,17 @@ class SyncIntegrationTest {
         assertFailsWith<FieldException.Validation> { a.enrolDevice("ZZZZ", null, null) }
         assertFailsWith<FieldException.Refused> { sup.enrolDevice("ZKKHD-6X0W8", Rig.hubUrl, null) }
     }
+
+    @Test
+    fun `a hub without Scan and Share has no profiles, and profile ids are checked`() = runBlocking<Unit> {
+        val (a, hub) = enrolled()
+        assertTrue(a.sharedProfiles(hub).isEmpty())
+        val bad = assertFailsWith<FieldException.Refused> { a.dismissSharedProfile(hub, "../admin/devices") }
+        assertEquals("share.bad_id", bad.code)
+        val unknown = assertFailsWith<FieldException.Refused> {
+            a.acceptSharedProfile(hub, "7d444840-9dc0-11d1-b245-5ffdce74fad2", null)
+        }
+        assertEquals(404.toUShort(), unknown.status)
+        assertFailsWith<FieldException.Validation> { a.acceptSharedProfile(hub, "7d444840-9dc0-11d1-b245-5ffdce74fad2", "not-a-member") }
+    }
 }
