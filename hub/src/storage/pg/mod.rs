@@ -48,6 +48,17 @@ const POOL_SIZE: u32 = 16;
 /// How long a request waits for a pooled connection before the hub answers 503.
 const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// What a transaction may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A `REPEATABLE READ` read-only snapshot.
+    Read,
+    /// A write under the writer lock (the merge, and anything it reads).
+    Write,
+    /// A write of registry rows the merge never reads: no writer lock.
+    RowWrite,
+}
+
 /// A hub replica in PostgreSQL.
 pub struct PgStorage {
     /// Always `Some` until dropped (see `Drop`).
@@ -130,18 +141,7 @@ impl PgStorage {
     fn write_here<T>(&self, f: impl FnOnce(&PgDb<'_>) -> Result<T>) -> Result<T> {
         // A poisoned turn only means another writer panicked; its transaction rolled back.
         let _turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut conn = self.pool()?.get().map_err(pool_err)?;
-        let mut tx = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .map_err(db_err)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])
-            .map_err(db_err)?;
-        let db = PgDb::new(tx);
-        let out = f(&db)?;
-        db.commit()?;
-        Ok(out)
+        self.transaction(Kind::Write, f)
     }
 
     /// Runs `f` in a short write transaction without the writer lock: only for statements on
@@ -150,33 +150,32 @@ impl PgStorage {
         &self,
         f: impl FnOnce(&PgDb<'_>) -> Result<T> + Send,
     ) -> Result<T> {
-        off_runtime(|| {
-            let mut conn = self.pool()?.get().map_err(pool_err)?;
-            let tx = conn
-                .build_transaction()
-                .isolation_level(IsolationLevel::ReadCommitted)
-                .start()
-                .map_err(db_err)?;
-            let db = PgDb::new(tx);
-            let out = f(&db)?;
-            db.commit()?;
-            Ok(out)
-        })
+        off_runtime(|| self.transaction(Kind::RowWrite, f))
     }
 
     /// Runs `f` in a read-only snapshot.
     pub(crate) fn read<T: Send>(&self, f: impl FnOnce(&PgDb<'_>) -> Result<T> + Send) -> Result<T> {
-        off_runtime(|| self.read_here(f))
+        off_runtime(|| self.transaction(Kind::Read, f))
     }
 
-    fn read_here<T>(&self, f: impl FnOnce(&PgDb<'_>) -> Result<T>) -> Result<T> {
+    /// One transaction of `kind` on a pooled connection; commits only on `Ok`.
+    fn transaction<T>(&self, kind: Kind, f: impl FnOnce(&PgDb<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.pool()?.get().map_err(pool_err)?;
-        let tx = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(db_err)?;
+        let mut tx = match kind {
+            Kind::Read => conn
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true),
+            Kind::Write | Kind::RowWrite => conn
+                .build_transaction()
+                .isolation_level(IsolationLevel::ReadCommitted),
+        }
+        .start()
+        .map_err(db_err)?;
+        if kind == Kind::Write {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])
+                .map_err(db_err)?;
+        }
         let db = PgDb::new(tx);
         let out = f(&db)?;
         db.commit()?;
