@@ -308,9 +308,58 @@ async fn demo_abdm() -> Result<(abha_abdm_sim::SimHandle, abha_core::abdm::AbdmC
         client_id: sim_config.client_id,
         client_secret: sim_config.client_secret,
         benefit_name: sim_config.benefit_names.first().cloned(),
+        // Scan and Share as a demo facility: the simulator plays ABDM's gateway and calls back.
+        share: abha_core::abdm::ShareConfig {
+            hip_id: Some(DEMO_HIP_ID.into()),
+            counters: vec!["OPD1".into(), "OPD2".into()],
+            jwt_issuer: Some(abha_abdm_sim::GATEWAY_ISSUER.into()),
+            ..abha_core::abdm::ShareConfig::default()
+        },
         ..abha_core::abdm::AbdmConfig::default()
     };
     Ok((sim, config))
+}
+
+/// The demo camp's facility id (HFR-shaped, not a real facility).
+const DEMO_HIP_ID: &str = "IN0110000001";
+
+/// Points the demo's simulated gateway at this hub: its callback URL (by the name its own
+/// certificate carries, `localhost`) and that certificate as a trusted root. Prints how to play
+/// a person scanning a counter code.
+fn wire_demo_share(
+    sim: &abha_abdm_sim::SimHandle,
+    hub: &Hub,
+    tls: &TlsMode,
+    bound: std::net::SocketAddr,
+    public_url: &str,
+) -> Result<(), HubError> {
+    let bridge = match tls {
+        TlsMode::Off => format!("http://{bound}"),
+        TlsMode::SelfSigned => {
+            let pem = std::fs::read_to_string(cli_tls_cert(&hub.config.data_dir))?;
+            sim.trust_hip_certificate(&pem).map_err(HubError::Config)?;
+            format!("https://localhost:{}", bound.port())
+        }
+        TlsMode::Files { .. } => public_url.to_owned(),
+    };
+    sim.set_bridge_url(&bridge);
+    let Some(share) = hub.config.abdm.as_ref().map(|a| &a.share) else {
+        return Ok(());
+    };
+    let counter = abha_core::abdm::share::counter_url(&share.share_base, DEMO_HIP_ID, "OPD1")
+        .map_err(|e| HubError::Config(e.to_string()))?;
+    out(&format!(
+        "\nScan and Share (demo): counter codes {public_url}/dash/counters, token board {public_url}/dash/tokens.\n\
+         Play a person scanning counter OPD1: curl -s -X POST {}/_sim/share/scan \\\n  \
+         -H 'content-type: application/json' -d '{{\"url\":\"{counter}\",\"abha_address\":\"demo.person@sbx\"}}'",
+        sim.base_url()
+    ));
+    Ok(())
+}
+
+/// Where `serve` keeps its self-signed certificate (`tls::self_signed`).
+fn cli_tls_cert(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("tls").join("cert.pem")
 }
 
 fn print_qr(payload: &str, svg: Option<&std::path::Path>) -> Result<(), HubError> {
@@ -399,6 +448,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), HubError> {
         ..HubConfig::default()
     };
     let hub = Hub::open(config)?;
+    if let Some(sim) = &_sim {
+        wire_demo_share(sim, &hub, &hub.config.tls, bound, &public_url)?;
+    }
     if args.demo {
         let summary = demo::seed(hub.sqlite()?, &hub.keys, &cli.data, 300).await?;
         json(&summary);

@@ -370,3 +370,101 @@ async fn test_cards_are_refused_without_an_abha_or_outside_the_callers_area() {
     assert!(!std::path::Path::new("never-written.png").exists());
     hub.stop().await;
 }
+
+/// The print desk's list: a created ABHA appears as "not yet" printed, with links to its card
+/// and no name or number; once its card is opened it leaves the default list and shows as
+/// printed under "all"; a request without an ABHA and a village outside the area never appear.
+#[tokio::test]
+async fn test_the_cards_page_lists_what_to_print_and_what_was_printed() {
+    let sim = Sim::start(SimConfig {
+        accept_unknown: true,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let (_dir, hub, tablet) = camp(&sim).await;
+    let (member, done) = capture_hindi(&tablet, &abha_core::demo::aadhaar(24));
+    tablet.sync().await;
+    wait_for(hub.store(), member, done, EnrollmentState::Created).await;
+    sim.set_fault(Fault::new(FaultMode::Unavailable));
+    let (other, waiting) = capture_hindi(&tablet, &abha_core::demo::aadhaar(25));
+    tablet.sync().await;
+    wait_for(hub.store(), other, waiting, EnrollmentState::RetryLater).await;
+    let number = hub.store().member(member).unwrap().abha_number.unwrap();
+
+    users::create(
+        hub.store(),
+        "sup.cards",
+        None,
+        Role::Supervisor,
+        &[2],
+        "pw cards 12",
+    )
+    .unwrap();
+    users::create(
+        hub.store(),
+        "sup.far",
+        None,
+        Role::Supervisor,
+        &[13],
+        "pw far 1234",
+    )
+    .unwrap();
+    let cookie = sign_in(&hub, "sup.cards", "pw cards 12").await;
+    let jar = Some(("cookie", cookie.as_str()));
+    let page = |path: &'static str| {
+        let hub = &hub;
+        async move {
+            let r = get(hub, path, jar).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let html = page("/dash/cards").await;
+    assert!(
+        html.contains(&format!(
+            "data-enrollment=\"{done}\" data-printed=\"false\""
+        )),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/v1/abdm/enrollments/{done}/card.svg")));
+    assert!(
+        !html.contains(&waiting.to_string()),
+        "no card without an ABHA"
+    );
+    assert!(
+        !html.contains(NAME) && !html.contains(number.as_str()),
+        "no name or number"
+    );
+
+    let r = get(&hub, &format!("/v1/abdm/enrollments/{done}/card.svg"), jar).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = page("/dash/cards").await;
+    assert!(
+        html.contains("id=\"no-cards\""),
+        "printed cards leave the default list"
+    );
+    let html = page("/dash/cards?show=all").await;
+    assert!(html.contains(&format!("data-enrollment=\"{done}\" data-printed=\"true\"")));
+
+    let far = sign_in(&hub, "sup.far", "pw far 1234").await;
+    let r = get(&hub, "/dash/cards?show=all", Some(("cookie", far.as_str()))).await;
+    assert!(
+        !r.text().await.unwrap().contains(&done.to_string()),
+        "outside the area"
+    );
+    let r = get(&hub, "/dash/cards?show=some", jar).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let worker = format!("Bearer {}", tablet.token);
+    let r = get(
+        &hub,
+        "/dash/cards",
+        Some(("authorization", worker.as_str())),
+    )
+    .await;
+    assert_ne!(
+        r.status(),
+        StatusCode::OK,
+        "a tablet token does not open dashboard pages"
+    );
+}

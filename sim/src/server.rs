@@ -325,6 +325,14 @@ impl SimHandle {
         self.world.share.set_bridge_url(Some(url));
     }
 
+    /// Also trusts `pem` (one or more certificates) when calling the HIP: a camp hub serving
+    /// with its own self-signed certificate, as `serve --demo` does. Errors name the PEM problem.
+    pub fn trust_hip_certificate(&self, pem: &str) -> Result<(), String> {
+        let client = crate::share::scan::client_trusting(Some(pem))?;
+        self.world.share.set_hip_client(client);
+        Ok(())
+    }
+
     /// Every on-share reply received, oldest first (as `GET /_sim/share/on-share`).
     pub fn on_shares(&self) -> Vec<OnShareRecord> {
         self.world.share.on_shares()

@@ -22,6 +22,7 @@
 
 pub mod http;
 pub mod layout;
+pub mod list;
 pub mod raster;
 
 use std::fmt;

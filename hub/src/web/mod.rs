@@ -15,6 +15,7 @@
 //! functions with it, so a supervisor of one district sees nothing of another either way.
 
 pub mod api;
+pub mod cards;
 pub mod pages;
 pub mod review_pages;
 pub mod slips;
@@ -294,5 +295,8 @@ pub fn secure(st: &AppState) -> bool {
 
 /// The routes of the dashboard and its API.
 pub fn routes() -> axum::Router<Arc<AppState>> {
-    pages::routes().merge(api::routes()).merge(slips::routes())
+    pages::routes()
+        .merge(api::routes())
+        .merge(slips::routes())
+        .merge(cards::routes())
 }

@@ -55,13 +55,14 @@ pub fn page(status: StatusCode, body: Markup) -> Response {
 }
 
 /// Navigation entries.
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 9] = [
     ("/dash/day-end", "Day-end"),
     ("/dash/pending", "Pending"),
     ("/dash/duplicates", "Duplicates"),
     ("/dash/coverage", "Coverage"),
     ("/dash/exports", "Exports"),
     ("/dash/slips", "Slips"),
+    ("/dash/cards", "ABHA cards"),
     ("/dash/audit", "Audit log"),
     ("/dash/counters", "Scan & Share"),
 ];

@@ -57,6 +57,8 @@ pub(crate) struct ShareState {
 struct Inner {
     keys: Keys,
     bridge_url: Option<String>,
+    /// A client that also trusts the HIP's own certificate (a camp hub's self-signed one).
+    hip_client: Option<reqwest::Client>,
     on_shares: Vec<OnShareRecord>,
 }
 
@@ -66,6 +68,7 @@ impl ShareState {
             inner: Mutex::new(Inner {
                 keys,
                 bridge_url,
+                hip_client: None,
                 on_shares: Vec::new(),
             }),
         }
@@ -81,6 +84,14 @@ impl ShareState {
 
     pub(crate) fn set_bridge_url(&self, url: Option<String>) {
         self.lock().bridge_url = url;
+    }
+
+    pub(crate) fn hip_client(&self) -> Option<reqwest::Client> {
+        self.lock().hip_client.clone()
+    }
+
+    pub(crate) fn set_hip_client(&self, client: reqwest::Client) {
+        self.lock().hip_client = Some(client);
     }
 
     pub(crate) fn on_shares(&self) -> Vec<OnShareRecord> {

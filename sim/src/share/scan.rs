@@ -66,25 +66,36 @@ pub struct ScanOutcome {
 fn http() -> Result<&'static reqwest::Client, ApiError> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
     CLIENT
-        .get_or_init(|| {
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let tls = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            reqwest::Client::builder()
-                .tls_backend_preconfigured(tls)
-                .no_proxy()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .map_err(|e| e.to_string())
-        })
+        .get_or_init(|| client_trusting(None))
         .as_ref()
         .map_err(|e| ApiError::Admin(format!("HTTP client: {e}")))
+}
+
+/// The gateway's HTTP client: the Web PKI roots, and `extra_pem` (certificates in PEM) if given,
+/// so a camp hub serving with its own self-signed certificate can be reached in a demo.
+pub(crate) fn client_trusting(extra_pem: Option<&str>) -> Result<reqwest::Client, String> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(pem) = extra_pem {
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| format!("certificate PEM: {e}"))?;
+            roots.add(cert).map_err(|e| format!("certificate: {e}"))?;
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// `hip-id` and `counter-id` of a counter QR URL.
@@ -159,7 +170,11 @@ pub(crate) async fn run(world: &World, req: &ScanRequest) -> Result<ScanOutcome,
         })
         .map_err(|e| ApiError::Admin(e.to_string()))?;
     let request_id = uuid::Uuid::new_v4().to_string();
-    let mut call = http()?
+    let client = match world.share.hip_client() {
+        Some(c) => c,
+        None => http()?.clone(),
+    };
+    let mut call = client
         .post(format!("{bridge}{SHARE_PATH}"))
         .header("REQUEST-ID", &request_id)
         .header("TIMESTAMP", header_timestamp(OffsetDateTime::now_utc()))

@@ -47,6 +47,8 @@ class AppContainer private constructor(
     val coordinator: SyncCoordinator,
     val consentTexts: ConsentTexts,
     val scheduler: WorkManagerScheduler,
+    /** The process's scope, for work that must outlive the screen that started it. */
+    val appScope: CoroutineScope,
 ) {
     private val _changes = MutableSharedFlow<Unit>(extraBufferCapacity = 1, onBufferOverflow = BufferOverflow.DROP_OLDEST)
 
@@ -95,7 +97,7 @@ class AppContainer private constructor(
                 network = ConnectivityNetworkMonitor(app),
                 history = PrefsSyncHistoryStore(app),
             )
-            val container = AppContainer(store, field, device, sync, runner, coordinator, ResourceConsentTexts(app), scheduler)
+            val container = AppContainer(store, field, device, sync, runner, coordinator, ResourceConsentTexts(app), scheduler, appScope)
             runner.addListener { outcome -> if (outcome is SyncOutcome.Success) container.notifyChanged() }
             return container
         }

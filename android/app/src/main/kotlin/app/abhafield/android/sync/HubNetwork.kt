@@ -9,6 +9,7 @@ import app.abhafield.android.core.repo.EnrolledDevice
 import app.abhafield.android.core.repo.EnrolmentInput
 import app.abhafield.android.core.repo.SyncRepository
 import app.abhafield.core.DeviceReport
+import app.abhafield.core.SharedProfileRecord
 import app.abhafield.core.SyncCancel
 import app.abhafield.core.SyncProgressRecord
 import app.abhafield.core.SyncSummary
@@ -107,6 +108,13 @@ class HubNetwork(context: Context) {
             network.around(hubUrl()) { delegate.sync(onProgress, cancel) }
 
         override suspend fun hubDevices(): List<DeviceReport> = network.around(hubUrl()) { delegate.hubDevices() }
+
+        override suspend fun sharedProfiles(): List<SharedProfileRecord> = network.around(hubUrl()) { delegate.sharedProfiles() }
+
+        override suspend fun acceptSharedProfile(id: String, memberId: String?) =
+            network.around(hubUrl()) { delegate.acceptSharedProfile(id, memberId) }
+
+        override suspend fun dismissSharedProfile(id: String) = network.around(hubUrl()) { delegate.dismissSharedProfile(id) }
     }
 
     /** [DeviceRepository] whose enrolment runs [around] the hub it names (typed, or in the QR payload). */

@@ -5,6 +5,7 @@ import android.content.pm.PackageManager
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.camera.core.CameraSelector
+import androidx.camera.core.ExperimentalGetImage
 import androidx.camera.core.ImageAnalysis
 import androidx.camera.core.Preview
 import androidx.camera.lifecycle.ProcessCameraProvider
@@ -65,6 +66,8 @@ fun QrScanner(onCode: (String) -> Unit, hint: Int, modifier: Modifier = Modifier
     Text(stringResource(hint), style = MaterialTheme.typography.bodyLarge, modifier = Modifier.padding(vertical = 8.dp))
 }
 
+// `ImageProxy.image` is CameraX's opt-in API; the frame is closed once ML Kit is done with it.
+@androidx.annotation.OptIn(ExperimentalGetImage::class)
 @Composable
 private fun CameraPreview(onCode: (String) -> Unit) {
     val context = LocalContext.current
@@ -80,7 +83,7 @@ private fun CameraPreview(onCode: (String) -> Unit) {
         val main = ContextCompat.getMainExecutor(context)
         providerFuture.addListener({
             val provider = providerFuture.get()
-            val preview = Preview.Builder().build().also { it.surfaceProvider = previewView.surfaceProvider }
+            val preview = Preview.Builder().build().also { it.setSurfaceProvider(previewView.surfaceProvider) }
             val frames = ImageAnalysis.Builder()
                 .setBackpressureStrategy(ImageAnalysis.STRATEGY_KEEP_ONLY_LATEST)
                 .build()

@@ -89,7 +89,8 @@ fun MemberFormScreen(
             state.scan?.let { scan ->
                 scan.errorKey?.let { Text(message(it), color = MaterialTheme.colorScheme.error) }
                 if (scan.filled.isNotEmpty()) {
-                    Text(stringResource(R.string.scan_filled, scan.filled.joinToString { fieldLabel(it) }))
+                    val labels = scan.filled.map { fieldLabel(it) }
+                    Text(stringResource(R.string.scan_filled, labels.joinToString()))
                 }
                 scan.existing.firstOrNull()?.let { other ->
                     Text(stringResource(R.string.scan_already_recorded), style = MaterialTheme.typography.titleMedium)

@@ -76,8 +76,9 @@ class MemberFormViewModel(
     profile: SharedProfileRecord? = null,
 ) : ViewModel() {
     val model = MemberFormModel(viewModelScope, container.field, householdId, existing,
-        prefill = profile?.let(SharedProfilesModel::memberFields))
-    private val queue = SharedProfilesModel(viewModelScope, container.sync)
+        prefill = profile?.let { SharedProfilesModel.memberFields(it) })
+    // The accept runs on the app's scope: the form's screen closes as soon as the member is saved.
+    private val queue = SharedProfilesModel(container.appScope, container.sync)
 
     init {
         rescheduleOn(container, model.state.map { it.savedMemberId != null || it.deleted })
