@@ -254,23 +254,51 @@ async fn test_the_organiser_prints_the_card_of_a_created_abha_as_svg_and_png() {
     assert!(r.stderr.contains("not_found"), "{}", r.stderr);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn test_cards_are_refused_without_an_abha_or_outside_the_callers_area() {
+/// A camp where one request got its ABHA (`done`, for `member`) and, ABDM then down, another
+/// waits without one (`waiting`, for `other`). `n` picks the demo Aadhaar numbers (n and n + 1).
+struct DoneAndWaiting {
+    _sim: abha_abdm_sim::SimHandle,
+    _dir: tempfile::TempDir,
+    hub: RunningHub,
+    tablet: Tablet,
+    member: MemberId,
+    done: EnrollmentId,
+    other: MemberId,
+    waiting: EnrollmentId,
+}
+
+async fn done_and_waiting(n: u64) -> DoneAndWaiting {
     let sim = Sim::start(SimConfig {
         accept_unknown: true,
         ..SimConfig::default()
     })
     .await
     .unwrap();
-    let (_dir, hub, tablet) = camp(&sim).await;
-    let (member, done) = capture_hindi(&tablet, &abha_core::demo::aadhaar(22));
+    let (dir, hub, tablet) = camp(&sim).await;
+    let (member, done) = capture_hindi(&tablet, &abha_core::demo::aadhaar(n));
     tablet.sync().await;
     wait_for(hub.store(), member, done, EnrollmentState::Created).await;
     // ABDM is down for the next one: it waits, with no ABHA.
     sim.set_fault(Fault::new(FaultMode::Unavailable));
-    let (other, waiting) = capture_hindi(&tablet, &abha_core::demo::aadhaar(23));
+    let (other, waiting) = capture_hindi(&tablet, &abha_core::demo::aadhaar(n + 1));
     tablet.sync().await;
     wait_for(hub.store(), other, waiting, EnrollmentState::RetryLater).await;
+    DoneAndWaiting {
+        _sim: sim,
+        _dir: dir,
+        hub,
+        tablet,
+        member,
+        done,
+        other,
+        waiting,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_cards_are_refused_without_an_abha_or_outside_the_callers_area() {
+    let c = done_and_waiting(22).await;
+    let (hub, tablet, done, other, waiting) = (&c.hub, &c.tablet, c.done, c.other, c.waiting);
 
     let organiser = format!("Bearer {}", hub.token(Role::Organiser));
     let org = Some(("authorization", organiser.as_str()));
@@ -368,7 +396,7 @@ async fn test_cards_are_refused_without_an_abha_or_outside_the_callers_area() {
     .unwrap_err();
     assert_eq!(err.code(), "card.not_created");
     assert!(!std::path::Path::new("never-written.png").exists());
-    hub.stop().await;
+    c.hub.stop().await;
 }
 
 /// The print desk's list: a created ABHA appears as "not yet" printed, with links to its card
@@ -376,21 +404,9 @@ async fn test_cards_are_refused_without_an_abha_or_outside_the_callers_area() {
 /// printed under "all"; a request without an ABHA and a village outside the area never appear.
 #[tokio::test]
 async fn test_the_cards_page_lists_what_to_print_and_what_was_printed() {
-    let sim = Sim::start(SimConfig {
-        accept_unknown: true,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let (_dir, hub, tablet) = camp(&sim).await;
-    let (member, done) = capture_hindi(&tablet, &abha_core::demo::aadhaar(24));
-    tablet.sync().await;
-    wait_for(hub.store(), member, done, EnrollmentState::Created).await;
-    sim.set_fault(Fault::new(FaultMode::Unavailable));
-    let (other, waiting) = capture_hindi(&tablet, &abha_core::demo::aadhaar(25));
-    tablet.sync().await;
-    wait_for(hub.store(), other, waiting, EnrollmentState::RetryLater).await;
-    let number = hub.store().member(member).unwrap().abha_number.unwrap();
+    let c = done_and_waiting(24).await;
+    let (hub, tablet, done, waiting) = (&c.hub, &c.tablet, c.done, c.waiting);
+    let number = hub.store().member(c.member).unwrap().abha_number.unwrap();
 
     users::create(
         hub.store(),
