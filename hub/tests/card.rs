@@ -297,8 +297,16 @@ async fn done_and_waiting(n: u64) -> DoneAndWaiting {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_cards_are_refused_without_an_abha_or_outside_the_callers_area() {
-    let c = done_and_waiting(22).await;
-    let (hub, tablet, done, other, waiting) = (&c.hub, &c.tablet, c.done, c.other, c.waiting);
+    let DoneAndWaiting {
+        _sim,
+        _dir,
+        hub,
+        tablet,
+        done,
+        other,
+        waiting,
+        ..
+    } = done_and_waiting(22).await;
 
     let organiser = format!("Bearer {}", hub.token(Role::Organiser));
     let org = Some(("authorization", organiser.as_str()));
@@ -396,7 +404,7 @@ async fn test_cards_are_refused_without_an_abha_or_outside_the_callers_area() {
     .unwrap_err();
     assert_eq!(err.code(), "card.not_created");
     assert!(!std::path::Path::new("never-written.png").exists());
-    c.hub.stop().await;
+    hub.stop().await;
 }
 
 /// The print desk's list: a created ABHA appears as "not yet" printed, with links to its card
@@ -404,9 +412,17 @@ async fn test_cards_are_refused_without_an_abha_or_outside_the_callers_area() {
 /// printed under "all"; a request without an ABHA and a village outside the area never appear.
 #[tokio::test]
 async fn test_the_cards_page_lists_what_to_print_and_what_was_printed() {
-    let c = done_and_waiting(24).await;
-    let (hub, tablet, done, waiting) = (&c.hub, &c.tablet, c.done, c.waiting);
-    let number = hub.store().member(c.member).unwrap().abha_number.unwrap();
+    let DoneAndWaiting {
+        _sim,
+        _dir,
+        hub,
+        tablet,
+        member,
+        done,
+        waiting,
+        ..
+    } = done_and_waiting(24).await;
+    let number = hub.store().member(member).unwrap().abha_number.unwrap();
 
     users::create(
         hub.store(),
