@@ -38,11 +38,13 @@ pub fn bin(name: &str) -> PathBuf {
         other => other,
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    // The hub links the ABDM simulator (for `serve --demo`).
-    let newest = [root.join("core"), root.join(crate_dir), root.join("sim")]
-        .iter()
-        .filter_map(|d| newest_source(d))
-        .max();
+    // Each binary is compared with the sources it is built from: core and its own crate, and
+    // for the hub the ABDM simulator it links (for `serve --demo`); the field CLI does not.
+    let mut sources = vec![root.join("core"), root.join(crate_dir)];
+    if name == "abha-hub" {
+        sources.push(root.join("sim"));
+    }
+    let newest = sources.iter().filter_map(|d| newest_source(d)).max();
     match (built, newest) {
         (Some(b), Some(n)) if b >= n => path,
         (Some(_), _) => panic!("{name} is older than its sources: run `cargo build --bins` first"),
