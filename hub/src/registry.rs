@@ -382,18 +382,27 @@ fn replica_owner(store: &Store, replica: ReplicaId) -> Result<Option<String>, Re
     })?)
 }
 
-/// The device holding `token`, unless unknown or revoked.
+/// "Last seen" is refreshed at most this often per device: every pull page authenticates, and
+/// supervisors need it to the second, not a row written per request.
+pub(crate) const LAST_SEEN_STEP_MS: i64 = 1_000;
+
+/// The device holding `token`, unless unknown or revoked. A read on the reader connection; the
+/// writer is taken only when "last seen" is due (so 500 tablets paging do not queue on it).
 pub fn authenticate(store: &Store, token: &str) -> Result<Option<Device>, RegistryError> {
     let h = hash(token);
-    Ok(store.extension_write(|tx| {
-        let row: Option<(String, String)> = tx
+    let now = now_ms();
+    let found = store.read(|conn| {
+        // One snapshot for the three reads.
+        let tx = conn.unchecked_transaction()?;
+        let row: Option<(String, String, Option<i64>)> = tx
             .query_row(
-                "SELECT id, role FROM hub_devices WHERE token_hash = ?1 AND revoked_at IS NULL",
+                "SELECT id, role, last_seen_at FROM hub_devices
+                  WHERE token_hash = ?1 AND revoked_at IS NULL",
                 [&h],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((id, role)) = row else {
+        let Some((id, role, seen)) = row else {
             return Ok(None);
         };
         let Some(role) = Role::parse(&role) else {
@@ -409,17 +418,31 @@ pub fn authenticate(store: &Store, token: &str) -> Result<Option<Device>, Regist
             .query_map([&id], |r| r.get::<_, Vec<u8>>(0))?
             .filter_map(|r| r.ok().and_then(|b| VillageId::from_slice(&b).ok()))
             .collect();
-        tx.execute(
-            "UPDATE hub_devices SET last_seen_at = ?2 WHERE id = ?1",
-            params![id, now_ms()],
-        )?;
-        Ok(Some(Device {
-            id,
-            role,
-            replicas,
-            villages,
-        }))
-    })?)
+        tx.finish()?;
+        let due = seen.is_none_or(|t| now - t >= LAST_SEEN_STEP_MS);
+        Ok(Some((
+            Device {
+                id,
+                role,
+                replicas,
+                villages,
+            },
+            due,
+        )))
+    })?;
+    let Some((device, due)) = found else {
+        return Ok(None);
+    };
+    if due {
+        store.extension_write(|tx| {
+            tx.execute(
+                "UPDATE hub_devices SET last_seen_at = ?2 WHERE id = ?1",
+                params![device.id, now],
+            )?;
+            Ok(())
+        })?;
+    }
+    Ok(Some(device))
 }
 
 /// Binds another replica id to a device (its store was recreated after damage). Refused if the

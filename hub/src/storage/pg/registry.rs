@@ -10,12 +10,10 @@ use abha_core::store::{PendingCounts, StoreError};
 use super::PgStorage;
 use super::db::PgDb;
 use crate::registry::{
-    Device, DeviceSummary, NewCode, RegistryError, Role, hash, new_token, normalise_code, now_ms,
+    Device, DeviceSummary, LAST_SEEN_STEP_MS, NewCode, RegistryError, Role, hash, new_token,
+    normalise_code, now_ms,
 };
 use crate::storage::Registry;
-
-/// "Last seen" is refreshed at most this often per device.
-const LAST_SEEN_STEP_MS: i64 = 1_000;
 
 fn insert_device(
     db: &PgDb<'_>,
@@ -168,8 +166,7 @@ impl Registry for PgStorage {
             let Some(role) = Role::parse(row.get::<_, &str>(1)) else {
                 return Ok(None);
             };
-            // Every pull page authenticates: "last seen" to the second is all supervisors need,
-            // and 500 tablets paging must not write a row per request.
+            // At most one "last seen" write a second per device (see LAST_SEEN_STEP_MS).
             let seen: Option<i64> = row.get(2);
             if seen.is_none_or(|t| now - t >= LAST_SEEN_STEP_MS) {
                 db.execute(
