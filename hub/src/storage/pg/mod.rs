@@ -15,10 +15,12 @@
 //! pending counts) touches one registry row the merge never reads, so it takes neither lock.
 //! Reads run in `REPEATABLE READ` snapshots beside the writer. The change-set digests (one
 //! SHA-256 per op) are checked before the lock. A connection not free within the pool timeout
-//! is [`StoreError::Busy`], which the hub answers with 503 and `Retry-After`.
+//! is [`StoreError::Busy`], which the hub answers with 503 and `Retry-After`. A database on
+//! another machine is reached over verified TLS ([`tls`]).
 
 pub(crate) mod db;
 mod registry;
+mod tls;
 
 use abha_core::ids::{ReplicaId, VillageId};
 use abha_core::oplog::{ChangeSet, Clock, EntityKind, SystemClock};
@@ -28,13 +30,14 @@ use abha_core::store::{
 };
 use abha_core::sync::protocol::WireSet;
 use abha_core::sync::{Scope, SyncReplica, VersionVector};
-use postgres::{IsolationLevel, NoTls};
+use postgres::IsolationLevel;
 use r2d2_postgres::PostgresConnectionManager;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use db::{PgDb, db_err};
 
 type Result<T> = std::result::Result<T, StoreError>;
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// Migrations, in order; applied once each, recorded in `hub_schema`.
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/pg/001_init.sql")];
@@ -85,13 +88,20 @@ impl PgStorage {
     }
 
     fn open_here(url: &str, sealing_key_id: &str) -> Result<Self> {
-        let config: postgres::Config = url
-            .parse()
-            .map_err(|_| StoreError::Database("the database URL is not valid".into()))?;
+        let tls::Connection {
+            config,
+            tls,
+            encrypted,
+        } = tls::prepare(url)?;
+        // One connection first: a refused certificate or password is reported at once and
+        // precisely, not after the pool's timeout.
+        config
+            .connect(tls.clone())
+            .map_err(|e| StoreError::Database(format!("connecting: {}", tls::explain(&e))))?;
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .connection_timeout(POOL_WAIT)
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(PostgresConnectionManager::new(config, tls))
             .map_err(|e| StoreError::Database(format!("connecting: {e}")))?;
         let clock = SystemClock::new();
         let now = clock.now_ms() as i64;
@@ -120,7 +130,7 @@ impl PgStorage {
             tx.commit().map_err(db_err)?;
             ReplicaId::from_i64(r).map_err(|_| StoreError::InvalidData("replica"))?
         };
-        tracing::info!(%replica, "PostgreSQL store opened");
+        tracing::info!(%replica, encrypted, "PostgreSQL store opened");
         Ok(Self {
             pool: Some(pool),
             writer: std::sync::Mutex::new(()),
