@@ -47,8 +47,12 @@ pub(crate) fn prepare(url: &str) -> Result<Connection, StoreError> {
     let mut parsed = url::Url::parse(url).map_err(|e| invalid(&e))?;
     let mut mode: Option<String> = None;
     let mut root: Option<String> = None;
-    let mut rest: Vec<(String, String)> = Vec::new();
-    for (key, value) in parsed.query_pairs() {
+    // The other parameters are kept byte for byte, as the client decodes them.
+    let mut rest: Vec<&str> = Vec::new();
+    for segment in parsed.query().unwrap_or("").split('&') {
+        let Some((key, value)) = url::form_urlencoded::parse(segment.as_bytes()).next() else {
+            continue;
+        };
         match key.as_ref() {
             "sslmode" => mode = Some(value.into_owned()),
             "sslrootcert" => root = Some(value.into_owned()),
@@ -58,14 +62,11 @@ pub(crate) fn prepare(url: &str) -> Result<Connection, StoreError> {
                      authenticate with a password (over TLS)"
                 )));
             }
-            _ => rest.push((key.into_owned(), value.into_owned())),
+            _ => rest.push(segment),
         }
     }
-    if rest.is_empty() {
-        parsed.set_query(None);
-    } else {
-        parsed.query_pairs_mut().clear().extend_pairs(&rest);
-    }
+    let rest = rest.join("&");
+    parsed.set_query((!rest.is_empty()).then_some(rest.as_str()));
     let mut config: postgres::Config = parsed.as_str().parse().map_err(|e| invalid(&e))?;
     let local = is_local(&config);
     let encrypted = match mode.as_deref() {
@@ -205,10 +206,10 @@ mod tests {
     fn our_parameters_are_taken_out_and_the_rest_kept() {
         let c = prepare(
             "postgres://abha:pw@db.example:6432/abha?sslmode=require&sslrootcert=system\
-             &application_name=state-hub",
+             &application_name=state%20hub+1",
         )
         .unwrap();
-        assert_eq!(c.config.get_application_name(), Some("state-hub"));
+        assert_eq!(c.config.get_application_name(), Some("state hub+1"));
         assert_eq!(c.config.get_ports(), &[6432]);
         assert_eq!(c.config.get_password(), Some(&b"pw"[..]));
     }
