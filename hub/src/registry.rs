@@ -384,7 +384,12 @@ fn replica_owner(store: &Store, replica: ReplicaId) -> Result<Option<String>, Re
 
 /// "Last seen" is refreshed at most this often per device: every pull page authenticates, and
 /// supervisors need it to the second, not a row written per request.
-pub(crate) const LAST_SEEN_STEP_MS: i64 = 1_000;
+const LAST_SEEN_STEP_MS: i64 = 1_000;
+
+/// Whether a device last seen at `seen` should be written as seen `now`.
+pub(crate) fn last_seen_due(seen: Option<i64>, now: i64) -> bool {
+    seen.is_none_or(|t| now - t >= LAST_SEEN_STEP_MS)
+}
 
 /// The device holding `token`, unless unknown or revoked. A read on the reader connection; the
 /// writer is taken only when "last seen" is due (so 500 tablets paging do not queue on it).
@@ -419,7 +424,7 @@ pub fn authenticate(store: &Store, token: &str) -> Result<Option<Device>, Regist
             .filter_map(|r| r.ok().and_then(|b| VillageId::from_slice(&b).ok()))
             .collect();
         tx.finish()?;
-        let due = seen.is_none_or(|t| now - t >= LAST_SEEN_STEP_MS);
+        let due = last_seen_due(seen, now);
         Ok(Some((
             Device {
                 id,

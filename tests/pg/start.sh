@@ -74,4 +74,7 @@ for _ in $(seq 1 50); do
 done
 "$bin/pg_isready" -h 127.0.0.1 -p "$port" -q || { cat "$dir/server.log" >&2; exit 1; }
 echo "export ABHA_TEST_PG_URL=postgres://abha@127.0.0.1:$port/postgres"
-if [ -n "$tls" ]; then echo "export ABHA_TEST_PG_CA=$dir/ca.crt"; fi
+# Only when the server serves it (a cluster started earlier without TLS is reused as it is).
+if [ -n "$tls" ] && [ "$("$bin/psql" -h 127.0.0.1 -p "$port" -U abha -d postgres -Atc 'SHOW ssl' 2>/dev/null)" = on ]; then
+  echo "export ABHA_TEST_PG_CA=$dir/ca.crt"
+fi

@@ -88,11 +88,8 @@ impl PgStorage {
     }
 
     fn open_here(url: &str, sealing_key_id: &str) -> Result<Self> {
-        let tls::Connection {
-            config,
-            tls,
-            encrypted,
-        } = tls::prepare(url)?;
+        let tls::Connection { config, tls } = tls::prepare(url)?;
+        let encrypted = config.get_ssl_mode() == postgres::config::SslMode::Require;
         // One connection first: a refused certificate or password is reported at once and
         // precisely, not after the pool's timeout.
         config

@@ -10,7 +10,7 @@ use abha_core::store::{PendingCounts, StoreError};
 use super::PgStorage;
 use super::db::PgDb;
 use crate::registry::{
-    Device, DeviceSummary, LAST_SEEN_STEP_MS, NewCode, RegistryError, Role, hash, new_token,
+    Device, DeviceSummary, NewCode, RegistryError, Role, hash, last_seen_due, new_token,
     normalise_code, now_ms,
 };
 use crate::storage::Registry;
@@ -166,9 +166,8 @@ impl Registry for PgStorage {
             let Some(role) = Role::parse(row.get::<_, &str>(1)) else {
                 return Ok(None);
             };
-            // At most one "last seen" write a second per device (see LAST_SEEN_STEP_MS).
-            let seen: Option<i64> = row.get(2);
-            if seen.is_none_or(|t| now - t >= LAST_SEEN_STEP_MS) {
+            // At most one "last seen" write a second per device.
+            if last_seen_due(row.get(2), now) {
                 db.execute(
                     "UPDATE hub_devices SET last_seen_at = $2 WHERE id = $1",
                     &[&id, &now],

@@ -29,12 +29,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// What [`prepare`] makes of a database URL.
 pub(crate) struct Connection {
-    /// The URL's settings, with the TLS mode decided.
+    /// The URL's settings, with the TLS mode decided: `Require` or `Disable`.
     pub config: postgres::Config,
-    /// The TLS connector (unused when `encrypted` is false).
+    /// The TLS connector (unused under `Disable`).
     pub tls: MakeRustlsConnect,
-    /// Whether connections are encrypted.
-    pub encrypted: bool,
 }
 
 /// Parses `url` and decides how to secure it (see the module docs). Errors never repeat the URL,
@@ -94,11 +92,7 @@ pub(crate) fn prepare(url: &str) -> Result<Connection, StoreError> {
         SslMode::Disable
     });
     let tls = MakeRustlsConnect::new(client_config(root.as_deref())?);
-    Ok(Connection {
-        config,
-        tls,
-        encrypted,
-    })
+    Ok(Connection { config, tls })
 }
 
 /// Whether every address the config connects to is this machine (a Unix socket, `localhost`
@@ -173,9 +167,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn mode(url: &str) -> (bool, SslMode) {
-        let c = prepare(url).unwrap();
-        (c.encrypted, c.config.get_ssl_mode())
+    fn mode(url: &str) -> SslMode {
+        prepare(url).unwrap().config.get_ssl_mode()
     }
 
     #[test]
@@ -188,7 +181,7 @@ mod tests {
             "postgres://abha@db.state.example/abha?sslmode=disable",
             "postgres://abha@db.state.example/abha?hostaddr=127.0.0.1&sslmode=allow",
         ] {
-            assert_eq!(mode(url), (false, SslMode::Disable), "{url}");
+            assert_eq!(mode(url), SslMode::Disable, "{url}");
         }
         for url in [
             "postgres://abha@db.state.example/abha",
@@ -198,7 +191,7 @@ mod tests {
             "postgres://abha@127.0.0.1/abha?sslmode=verify-full",
             "postgres://abha@db.state.example/abha?sslmode=verify-ca&application_name=hub",
         ] {
-            assert_eq!(mode(url), (true, SslMode::Require), "{url}");
+            assert_eq!(mode(url), SslMode::Require, "{url}");
         }
     }
 
